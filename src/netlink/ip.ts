@@ -1,0 +1,150 @@
+/**
+ * Text forms of addresses: IPv4 and IPv6 as inet_ntop(3) prints them (so they match
+ * `ip -j` output byte for byte), link-layer addresses as colon-separated hex, and hex
+ * strings for opaque bytes. Parsers return undefined on bad text; callers raise the error.
+ */
+
+/** `192.0.2.1` from 4 bytes at `off`. */
+export function formatIPv4(b: Uint8Array, off = 0): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/**
+ * RFC 5952 text of 16 bytes at `off`, as glibc's inet_ntop writes it: the longest run of
+ * two or more zero groups (the first on a tie) becomes `::`, IPv4-mapped and -compatible
+ * addresses end in dotted quad.
+ */
+export function formatIPv6(b: Uint8Array, off = 0): string {
+  const w = new Array<number>(8);
+  for (let i = 0; i < 8; i++) w[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
+  let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (w[i] === 0) {
+      if (curBase < 0) { curBase = i; curLen = 1; } else curLen++;
+      if (curLen > bestLen) { bestBase = curBase; bestLen = curLen; }
+    } else curBase = -1;
+  }
+  if (bestLen < 2) bestBase = -1;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) s += ':';
+      continue;
+    }
+    if (i !== 0) s += ':';
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+      s += formatIPv4(b, off + 12);
+      break;
+    }
+    s += w[i]!.toString(16);
+  }
+  if (bestBase >= 0 && bestBase + bestLen === 8) s += ':';
+  return s;
+}
+
+/** Text of an address given as 4 (IPv4) or 16 (IPv6) bytes; other lengths as hex. */
+export function formatIP(b: Uint8Array, off = 0, len = b.length - off): string {
+  if (len === 4) return formatIPv4(b, off);
+  if (len === 16) return formatIPv6(b, off);
+  return toHex(b, off, off + len);
+}
+
+/** Four bytes for `192.0.2.1`, or undefined. */
+export function parseIPv4(s: string): Uint8Array | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** Sixteen bytes for `2001:db8::1` (also `::ffff:192.0.2.1`), or undefined. */
+export function parseIPv6(s: string): Uint8Array | undefined {
+  let tail4: Uint8Array | undefined;
+  let text = s;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon >= 0 && text.indexOf('.', lastColon) >= 0) {
+    tail4 = parseIPv4(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    text = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const dbl = text.indexOf('::');
+  if (dbl >= 0 && text.indexOf('::', dbl + 1) >= 0) return undefined;
+  const parseGroups = (t: string): number[] | undefined => {
+    if (t === '') return [];
+    const out: number[] = [];
+    for (const g of t.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  let groups: number[];
+  if (dbl >= 0) {
+    const head = parseGroups(text.slice(0, dbl));
+    const tail = parseGroups(text.slice(dbl + 2));
+    if (!head || !tail || head.length + tail.length > 7) return undefined;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  } else {
+    const g = parseGroups(text);
+    if (!g || g.length !== 8) return undefined;
+    groups = g;
+  }
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = groups[i]! >> 8;
+    out[2 * i + 1] = groups[i]! & 0xff;
+  }
+  if (tail4) out.set(tail4, 12);
+  return out;
+}
+
+/** Bytes of an IPv4 or IPv6 address in text, or undefined. */
+export function parseIP(s: string): Uint8Array | undefined {
+  return s.includes(':') ? parseIPv6(s) : parseIPv4(s);
+}
+
+const hexDigits = '0123456789abcdef';
+const byteHex: string[] = [];
+for (let i = 0; i < 256; i++) byteHex.push(hexDigits[i >> 4]! + hexDigits[i & 15]!);
+
+/** Lower-case hex of bytes [start, end). */
+export function toHex(b: Uint8Array, start = 0, end = b.length): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += byteHex[b[i]!];
+  return s;
+}
+
+/** Bytes of an even-length hex string (whitespace ignored), or undefined. */
+export function fromHex(s: string): Uint8Array | undefined {
+  const t = s.replace(/\s+/g, '');
+  if (t.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(t)) return undefined;
+  const out = new Uint8Array(t.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(t.substr(2 * i, 2), 16);
+  return out;
+}
+
+/** `02:00:5e:10:00:01` from link-layer address bytes. */
+export function formatLladdr(b: Uint8Array, off = 0, len = b.length - off): string {
+  let s = '';
+  for (let i = 0; i < len; i++) s += (i ? ':' : '') + byteHex[b[off + i]!];
+  return s;
+}
+
+/** Bytes of `02:00:5e:10:00:01` (any number of octets), or undefined. */
+export function parseLladdr(s: string): Uint8Array | undefined {
+  if (s === '') return new Uint8Array(0);
+  const parts = s.split(':');
+  const out = new Uint8Array(parts.length);
+  for (let i = 0; i < parts.length; i++) {
+    if (!/^[0-9a-fA-F]{1,2}$/.test(parts[i]!)) return undefined;
+    out[i] = parseInt(parts[i]!, 16);
+  }
+  return out;
+}
