@@ -235,6 +235,8 @@ describe('nlsock arguments', () => {
   });
 });
 
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+
 describe.skipIf(skipReason !== null)('nlsock in a private network namespace', () => {
   let ns: Netns;
   let nsFd = -1;
@@ -418,6 +420,33 @@ describe.skipIf(skipReason !== null)('nlsock in a private network namespace', ()
     open.splice(open.indexOf(fd), 1);
   });
 
+  it('runs the ticks and microtasks queued by onReadable before the next callback', async () => {
+    // Two sockets made readable while JavaScript is busy are reported by the
+    // same epoll_wait, so their callbacks run back to back. Only a callback
+    // made through napi_make_callback drains process.nextTick and the
+    // microtask queue in between; napi_call_function would leave them for
+    // the end of the loop turn.
+    const order: string[] = [];
+    const fds = [openInNs(), openInNs()];
+    fds.forEach((fd, i) => {
+      expect(
+        nl.poll(fd, () => {
+          drain(fd);
+          nl.pollStop(fd);
+          order.push(`cb${i}`);
+          process.nextTick(() => order.push(`tick${i}`));
+          void Promise.resolve().then(() => order.push(`micro${i}`));
+        }),
+      ).toBe(0);
+    });
+    const req = getLinkDump(seqCounter++);
+    for (const fd of fds) expect(nl.send(fd, req, 0, 32, 0, 0)).toBe(32);
+    await waitFor('both callbacks', () => order.filter((o) => o.startsWith('micro')).length === 2);
+    const first = order[0]!.slice(2);
+    const second = first === '0' ? '1' : '0';
+    expect(order).toEqual([`cb${first}`, `tick${first}`, `micro${first}`, `cb${second}`, `tick${second}`, `micro${second}`]);
+  });
+
   it('reports ENOBUFS on a receive overrun and keeps polling', async () => {
     const fd = openInNs();
     expect(nl.setsockopt(fd, c.SOL_SOCKET, c.SO_RCVBUF, 4096)).toBe(0);
@@ -509,8 +538,22 @@ describe.skipIf(skipReason !== null)('nlsock in a private network namespace', ()
     expect(threadNetns()).toBe(beforeNs);
   });
 
+  it('turns an exception thrown by onReadable into an uncaught exception', async () => {
+    const worker = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       const nl = require(require.resolve('node-gyp-build', { paths: [workerData.root] }))(workerData.root);
+       const fd = nl.open(0, workerData.nsFd);
+       nl.poll(fd, () => { throw new Error('thrown by onReadable'); });
+       const req = new Uint8Array(workerData.req);
+       nl.send(fd, req, 0, req.length, 0, 0);`,
+      { eval: true, workerData: { root, nsFd, req: [...getLinkDump(seqCounter++)] } },
+    );
+    const err = await new Promise<unknown>((res) => worker.once('error', res));
+    expect((err as Error).message).toBe('thrown by onReadable');
+    await new Promise((res) => worker.once('exit', res));
+  });
+
   it('closes the sockets and poll handles of a worker that exits', async () => {
-    const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
     const before = fdCount();
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
