@@ -7,7 +7,7 @@
  * 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32 and loopback.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 
 /** A named network namespace (`ip netns add`), with `lo` up. */
@@ -61,11 +61,40 @@ function uniqueName(prefix: string): string {
   }
 }
 
+const reaped = new Set<string>();
+
+/**
+ * Deletes `<prefix>-<pid>...` namespaces whose creating process is gone: a
+ * test process killed or crashed before its cleanup ran. Namespaces of live
+ * processes (a concurrent test run) are left alone.
+ */
+function reapStale(prefix: string): void {
+  if (reaped.has(prefix)) return;
+  reaped.add(prefix);
+  let names: string[];
+  try {
+    names = readdirSync('/var/run/netns');
+  } catch {
+    return;
+  }
+  const own = new RegExp(`^${prefix.replace(/[^\w]/g, '\\$&')}-(\\d+)(?:t\\d+)?-\\d+$`);
+  for (const name of names) {
+    const pid = own.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || existsSync(`/proc/${pid}`)) continue;
+    try {
+      ip(['netns', 'del', name]);
+    } catch {
+      // Another run reaped it first.
+    }
+  }
+}
+
 /**
  * Creates a network namespace with a name unique across concurrent test
  * workers (process and thread id, and a counter), and brings its `lo` up.
  */
 export async function createNetns(prefix = 'nlwire-test'): Promise<Netns> {
+  reapStale(prefix);
   const name = uniqueName(prefix);
   installExitHook();
   ip(['netns', 'add', name]);
