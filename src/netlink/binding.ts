@@ -103,7 +103,8 @@ export interface NativeBinding {
   /**
    * recvfrom(2) into `buf[offset, offset + length)`. Returns the bytes
    * received, or with `MSG_TRUNC` in `flags` the datagram's real length,
-   * which may exceed `length` (use `MSG_PEEK | MSG_TRUNC` to size a buffer).
+   * which may exceed `length` (use `MSG_PEEK | MSG_TRUNC` to size a buffer);
+   * without it a longer datagram is cut to `length` and the rest is lost.
    * On success `addrOut[0]` is the sender's `nl_pid` (0 for the kernel) and
    * `addrOut[1]` its `nl_groups` (the multicast group bit, 0 for unicast).
    * `-EAGAIN` when nothing is queued; `-ENOBUFS` once after an overrun.
