@@ -1,0 +1,165 @@
+/**
+ * The `nlwire` command. `run()` is the whole program with its I/O passed in, so tests
+ * call it in-process; bin/nlwire.js calls it with the real process streams.
+ */
+import { readFileSync } from 'node:fs';
+import { DecodeError, EncodeError } from '../netlink/errors.js';
+import { decodeDatagram, encodeDatagram } from '../netlink/message.js';
+import { datagramToJSON, datagramFromJSON } from '../netlink/json.js';
+import { rtnetlink } from '../rtnl/protocol.js';
+import { parseHexLines, formatHexLines } from '../capture/hexlines.js';
+import { messageLine } from './text.js';
+
+/** Where the command reads and writes. */
+export interface CliIO {
+  readStdin(): Promise<string>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** Exit codes. */
+export const EXIT_OK = 0;
+/** Bad input data: a datagram or JSON document that does not decode. */
+export const EXIT_DATA = 1;
+/** Bad usage: unknown command or option, missing file. */
+export const EXIT_USAGE = 2;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const HELP = `Usage: nlwire COMMAND [OPTIONS]
+
+Commands:
+  decode [--json] [FILE|-]   Decode netlink datagrams written as hex lines (one datagram per
+                             line, optional leading '>' to the kernel or '<' from it, '#'
+                             comments) and print one line per message, or JSON with --json.
+  encode [FILE|-]            Read the JSON of 'decode --json' and print the hex lines back.
+  help [COMMAND]             Show help.
+
+Examples:
+  nlwire decode test/fixtures/route/get-v4.01.hex
+  echo '< 14000000030002000100000000000000 00000000' | nlwire decode --json
+  nlwire decode --json dump.hex | nlwire encode     # reproduces dump.hex byte for byte
+
+Exit codes: 0 success, 1 input that does not decode (the datagrams before it are printed),
+2 usage error.
+`;
+
+async function readInput(file: string | undefined, io: CliIO): Promise<string> {
+  if (file === undefined || file === '-') return io.readStdin();
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+function parseArgs(args: string[], flags: string[]): { opts: Set<string>; files: string[] } {
+  const opts = new Set<string>();
+  const files: string[] = [];
+  for (const a of args) {
+    if (a.startsWith('--') || (a.startsWith('-') && a !== '-')) {
+      if (!flags.includes(a)) throw new UsageError(`unknown option ${a}`);
+      opts.add(a);
+    } else files.push(a);
+  }
+  if (files.length > 1) throw new UsageError(`one input at a time, got ${files.join(' ')}`);
+  return { opts, files };
+}
+
+async function decodeCommand(args: string[], io: CliIO): Promise<number> {
+  const { opts, files } = parseArgs(args, ['--json', '-j']);
+  const json = opts.has('--json') || opts.has('-j');
+  const lines = parseHexLines(await readInput(files[0], io));
+  const out: unknown[] = [];
+  let failure: string | undefined;
+  for (const [i, d] of lines.entries()) {
+    try {
+      const dg = decodeDatagram(d.bytes, rtnetlink);
+      if (json) out.push(datagramToJSON(d.direction ? { ...dg, direction: d.direction } : dg, rtnetlink));
+      else {
+        for (const m of dg.messages) io.stdout(`${d.direction ? d.direction + ' ' : ''}${messageLine(m, rtnetlink)}\n`);
+        if (dg.trailing) io.stdout(`${d.direction ? d.direction + ' ' : ''}(${dg.trailing.length} trailing bytes)\n`);
+      }
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      failure = `datagram ${i + 1} (line ${d.line}): ${e.message}`;
+      break;
+    }
+  }
+  if (json) io.stdout(JSON.stringify(out, null, 2) + '\n');
+  if (failure) {
+    io.stderr(`nlwire decode: ${failure}\n`);
+    return EXIT_DATA;
+  }
+  return EXIT_OK;
+}
+
+async function encodeCommand(args: string[], io: CliIO): Promise<number> {
+  const { files } = parseArgs(args, []);
+  const text = await readInput(files[0], io);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    io.stderr(`nlwire encode: not JSON: ${(e as Error).message}\n`);
+    return EXIT_DATA;
+  }
+  const list = Array.isArray(doc) ? doc : [doc];
+  const dgs = list.map((d, i) => {
+    const dg = datagramFromJSON(d, rtnetlink, `datagram ${i + 1}`);
+    return { direction: dg.direction, bytes: encodeDatagram(dg, rtnetlink) };
+  });
+  io.stdout(formatHexLines(dgs));
+  return EXIT_OK;
+}
+
+const commands: Record<string, (args: string[], io: CliIO) => Promise<number>> = {
+  decode: decodeCommand,
+  encode: encodeCommand,
+};
+
+/** Runs `nlwire ARGS`; returns the exit code. Never throws for bad input or usage. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    io.stdout(HELP);
+    return cmd === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const f = commands[cmd];
+  if (!f) {
+    io.stderr(`nlwire: unknown command '${cmd}' (try 'nlwire help')\n`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(HELP);
+    return EXIT_OK;
+  }
+  try {
+    return await f(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`nlwire ${cmd}: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof DecodeError || e instanceof EncodeError) {
+      io.stderr(`nlwire ${cmd}: ${e.message}\n`);
+      return EXIT_DATA;
+    }
+    throw e;
+  }
+}
+
+/** The process's own I/O. */
+export function processIO(): CliIO {
+  return {
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    stdout: (t) => { process.stdout.write(t); },
+    stderr: (t) => { process.stderr.write(t); },
+  };
+}
