@@ -19,10 +19,10 @@
  * IFLA_PORT_SELF use nla_nest_start_noflag and do not. Nests whose contents depend on the
  * driver or address family (IFLA_INFO_DATA, IFLA_AF_SPEC, IFLA_PROTINFO...) stay raw bytes.
  */
-import { struct } from '../netlink/struct.js';
+import { struct, type Struct } from '../netlink/struct.js';
 import { attrs, type AttrCodec, type AttrTable } from '../netlink/attrs.js';
 import { type MessageSpec } from '../netlink/message.js';
-import { DecodeError } from '../netlink/errors.js';
+import { DecodeError, EncodeError } from '../netlink/errors.js';
 import { LITTLE_ENDIAN, checkBig } from '../netlink/struct.js';
 import { NLA_F_NESTED, addressFamilyNames } from '../netlink/constants.js';
 
@@ -538,7 +538,10 @@ export const ifinfomsg = struct('ifinfomsg', 16, {
 /** The decoded struct ifinfomsg. */
 export type Ifinfomsg = ReturnType<typeof ifinfomsg.decode>;
 
-/** struct rtnl_link_stats (linux/if_link.h), 96 bytes: IFLA_STATS, 32-bit counters. */
+/**
+ * struct rtnl_link_stats (linux/if_link.h), 96 bytes: IFLA_STATS, 32-bit counters. Linux
+ * before 4.6 sends 92 (no rx_nohandler): see {@link linkStatsCodec}.
+ */
 export const rtnlLinkStats = struct('rtnl_link_stats', 96, {
   rxPackets: [0, 'u32'],
   txPackets: [4, 'u32'],
@@ -567,9 +570,9 @@ export const rtnlLinkStats = struct('rtnl_link_stats', 96, {
 });
 
 /**
- * struct rtnl_link_stats64 (linux/if_link.h), 200 bytes: IFLA_STATS64. Kernels before 5.19
- * send 192 bytes (no rx_otherhost_dropped): the struct kind then refuses the payload as
- * short, a later kernel's longer struct keeps its exact bytes.
+ * struct rtnl_link_stats64 (linux/if_link.h), 200 bytes: IFLA_STATS64. Linux before 5.19
+ * sends 192 (no rx_otherhost_dropped), before 4.6 184 (no rx_nohandler): see
+ * {@link linkStats64Codec}.
  */
 export const rtnlLinkStats64 = struct('rtnl_link_stats64', 200, {
   rxPackets: [0, 'u64'],
@@ -613,6 +616,88 @@ export const rtnlLinkIfmap = struct('rtnl_link_ifmap', 32, {
   port: [27, 'u8'],
   pad: [28, 'bytes4', { kname: '(padding)' }],
 });
+
+/**
+ * A struct the kernel has grown at its end: older kernels send a prefix of it. The
+ * payload may stop at the end of any field from `optional[0]` on; the fields it lacks are
+ * absent from the decoded value, and `encode` writes the same prefix back. A payload
+ * longer than the struct (a newer kernel) or ending inside a field is decoded as far as
+ * the struct goes and keeps the message's exact bytes.
+ */
+export function grownStruct<T extends Record<string, unknown>, K extends keyof T & string>(
+  s: Struct<T>, optional: readonly K[],
+): AttrCodec<Omit<T, K> & Partial<Pick<T, K>>> {
+  type V = Omit<T, K> & Partial<Pick<T, K>>;
+  const fields = s.fields;
+  const first = fields.find((f) => f.key === optional[0])!;
+  const minSize = first.offset;
+  const tail = new Set<string>(optional);
+  /** Bytes up to the end of the last field present in `v`; the present ones must be a prefix. */
+  const lengthOf = (v: V, path: string): number => {
+    const r = v as Record<string, unknown>;
+    let n = minSize;
+    let gap = false;
+    for (const f of fields) {
+      if (!tail.has(f.key)) continue;
+      if (r[f.key] === undefined) { gap = true; continue; }
+      if (gap) throw new EncodeError(`${s.name}: ${f.kname} present after an absent field`, path);
+      n = f.offset + f.size;
+    }
+    return n;
+  };
+  return {
+    decode(ctx, off, len, path) {
+      if (len < minSize) {
+        throw new DecodeError(`${s.name} payload is ${len} bytes, expected ${minSize} to ${s.size}`, off, path);
+      }
+      if (len >= s.size) {
+        if (len > s.size) ctx.odd = true;
+        return s.decode(ctx.view, ctx.buf, off) as V;
+      }
+      const tmp = new Uint8Array(s.size);
+      tmp.set(ctx.buf.subarray(off, off + len));
+      const v = s.decode(new DataView(tmp.buffer), tmp, 0) as Record<string, unknown>;
+      let end = minSize;
+      for (const f of fields) {
+        if (f.offset + f.size > len) delete v[f.key];
+        else end = Math.max(end, f.offset + f.size);
+      }
+      if (end !== len) ctx.odd = true;
+      return v as V;
+    },
+    encodingLength: lengthOf,
+    encode(v, ctx, off, path) {
+      const n = lengthOf(v, path);
+      const tmp = new Uint8Array(s.size);
+      s.encode(v as Partial<T>, new DataView(tmp.buffer), tmp, 0, path);
+      ctx.buf.set(tmp.subarray(0, n), off);
+      return n;
+    },
+    toJSON(v) {
+      const j = s.toJSON(v as T);
+      for (const k of tail) if ((v as Record<string, unknown>)[k] === undefined) delete j[k];
+      return j;
+    },
+    fromJSON(j, path) {
+      const v = s.fromJSON(j, path) as Record<string, unknown>;
+      const src = (j ?? {}) as Record<string, unknown>;
+      for (const k of tail) if (src[k] === undefined) delete v[k];
+      return v as V;
+    },
+  };
+}
+
+/** IFLA_STATS: struct rtnl_link_stats, 92 bytes (Linux < 4.6) or 96. */
+export const linkStatsCodec = grownStruct(rtnlLinkStats, ['rxNohandler']);
+
+/** IFLA_STATS64: struct rtnl_link_stats64, 184 (Linux < 4.6), 192 (< 5.19) or 200 bytes. */
+export const linkStats64Codec = grownStruct(rtnlLinkStats64, ['rxNohandler', 'rxOtherhostDropped']);
+
+/** The decoded IFLA_STATS: rx_nohandler absent from kernels before 4.6. */
+export type LinkStats = typeof linkStatsCodec extends AttrCodec<infer T> ? T : never;
+
+/** The decoded IFLA_STATS64: rx_nohandler and rx_otherhost_dropped absent from older kernels. */
+export type LinkStats64 = typeof linkStats64Codec extends AttrCodec<infer T> ? T : never;
 
 /**
  * A netlink NLA_UINT (include/net/netlink.h nla_put_uint): 4 bytes when the value fits in
@@ -705,7 +790,7 @@ export const linkAttrs = attrs('IFLA_', {
   mtu: { type: IFLA_MTU, kind: 'u32' },
   link: { type: IFLA_LINK, kind: 'u32' },
   qdisc: { type: IFLA_QDISC, kind: 'string' },
-  stats: { type: IFLA_STATS, kind: 'struct', struct: rtnlLinkStats },
+  stats: { type: IFLA_STATS, kind: 'codec', codec: linkStatsCodec },
   // IFLA_COST and IFLA_PRIORITY were never given a payload by any kernel.
   cost: { type: IFLA_COST, kind: 'bytes' },
   priority: { type: IFLA_PRIORITY, kind: 'bytes' },
@@ -724,7 +809,7 @@ export const linkAttrs = attrs('IFLA_', {
   ifalias: { type: IFLA_IFALIAS, kind: 'string' },
   numVf: { type: IFLA_NUM_VF, kind: 'u32' },
   vfinfoList: { type: IFLA_VFINFO_LIST, kind: 'bytes' },
-  stats64: { type: IFLA_STATS64, kind: 'struct', struct: rtnlLinkStats64 },
+  stats64: { type: IFLA_STATS64, kind: 'codec', codec: linkStats64Codec },
   vfPorts: { type: IFLA_VF_PORTS, kind: 'bytes' },
   portSelf: { type: IFLA_PORT_SELF, kind: 'bytes' },
   // One nest per address family (AF_INET: IFLA_INET_CONF, AF_INET6: IFLA_INET6_*): raw.
