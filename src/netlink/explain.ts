@@ -164,7 +164,8 @@ class Explainer {
     const names = nlmsgFlagNames(type, flags, this.proto).filter((n) => !n.startsWith('0x'));
     const pid = v.getUint32(start + 12, LITTLE_ENDIAN);
     this.row(start, 4, 'nlmsghdr.nlmsg_len', `${len}${note}`, depth, 'header');
-    this.row(start + 4, 2, 'nlmsghdr.nlmsg_type', `${type} ${typeName(type, this.proto)}`, depth, 'header');
+    const tn = typeName(type, this.proto);
+    this.row(start + 4, 2, 'nlmsghdr.nlmsg_type', tn === String(type) ? tn : `${type} ${tn}`, depth, 'header');
     this.row(start + 6, 2, 'nlmsghdr.nlmsg_flags', hexNum(flags, 2) + (names.length ? ' ' + names.join('|') : ''), depth, 'header');
     this.row(start + 8, 4, 'nlmsghdr.nlmsg_seq', String(v.getUint32(start + 8, LITTLE_ENDIAN)), depth, 'header');
     this.row(start + 12, 4, 'nlmsghdr.nlmsg_pid', pid === 0 ? '0' : `${pid} (a socket\'s port id)`, depth, 'header');
