@@ -244,6 +244,22 @@ describe('the decoded fdb dumps agree with `bridge -j fdb show`', () => {
     });
   });
 
+  for (const [name, key, json] of [['fdb-show-src-vni', 'srcVni', 'src_vni'], ['fdb-show-nhid', 'nhId', 'nhid']] as const) {
+    it(`${name}: NDA_${json === 'nhid' ? 'NH_ID' : 'SRC_VNI'}`, () => {
+      const fx = loadHex(name);
+      const entries = replies(fx).filter((m) => m.type === RTM_NEWNEIGH);
+      const want = loadJSON(name) as Record<string, unknown>[];
+      expect(entries.length).toBe(want.length);
+      entries.forEach((m, i) => {
+        const a = m.attrs as NeighAttrs;
+        const j = want[i]!;
+        expect({ mac: a.lladdr, dst: a.dst, [json]: a[key], state: fdbState((m.body as Ndmsg).state) })
+          .toEqual({ mac: j.mac, dst: j.dst, [json]: j[json], state: j.state });
+        expect(bitNames((m.body as Ndmsg).flags, ntfFlagNames)).toEqual(j.flags);
+      });
+    });
+  }
+
   it('fdb-show-bridge: NDA_MASTER, self and master entries', () => {
     const fx = loadHex('fdb-show-bridge');
     const req = request(fx);
@@ -366,6 +382,16 @@ describe('requests built from the typed view encode to the bytes iproute2 and br
       type: RTM_NEWNEIGH, flags: base | NLM_F_CREATE | NLM_F_EXCL,
       body: { family: AF_BRIDGE, ifindex: 2, state: NUD_NOARP | NUD_REACHABLE, flags: NTF_MASTER },
       attrs: { lladdr: '02:00:00:00:00:30' },
+    },
+    'fdb-add-src-vni': {
+      type: RTM_NEWNEIGH, flags: base | NLM_F_CREATE | NLM_F_EXCL,
+      body: { family: AF_BRIDGE, ifindex: 6, state: NUD_NOARP | NUD_PERMANENT, flags: NTF_SELF },
+      attrs: { lladdr: '00:00:00:00:00:00', dst: '203.0.113.2', srcVni: 100 },
+    },
+    'fdb-add-nhid': {
+      type: RTM_NEWNEIGH, flags: base | NLM_F_CREATE | NLM_F_EXCL,
+      body: { family: AF_BRIDGE, ifindex: 7, state: NUD_NOARP | NUD_PERMANENT, flags: NTF_SELF },
+      attrs: { lladdr: '02:00:00:00:00:35', nhId: 10 },
     },
     'ntable-change': {
       type: RTM_SETNEIGHTBL, flags: base | NLM_F_REPLACE,
