@@ -535,10 +535,11 @@ const BYTES_PER_LINE = 8;
  */
 export function formatExplain(rows: readonly ExplainRow[]): string {
   const fields = rows.map((r) => '  '.repeat(r.depth) + r.field);
-  const fw = Math.min(44, Math.max(5, ...fields.map((f) => f.length)));
+  const fw = Math.min(44, fields.reduce((n, f) => Math.max(n, f.length), 5));
   const bw = BYTES_PER_LINE * 3 - 1;
-  const dw = Math.max(1, ...rows.map((r) => String(r.offset).length));
-  const hw = Math.max(4, ...rows.map((r) => r.offset.toString(16).length));
+  const last = rows.reduce((n, r) => Math.max(n, r.offset + r.length - 1), 0);
+  const dw = String(last).length;
+  const hw = Math.max(4, last.toString(16).length);
   const off = (n: number): string => `0x${n.toString(16).padStart(hw, '0')} ${String(n).padStart(dw)}`;
   const spaced = (hex: string): string => hex.replace(/(..)(?!$)/g, '$1 ');
   const lines: string[] = [];

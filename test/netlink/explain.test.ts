@@ -331,3 +331,46 @@ describe('formatExplain', () => {
     expect(lines.find((l) => l.startsWith('0x003c'))).toMatch(/ {2}RTA_PREFSRC {2,}203\.0\.113\.77/);
   });
 });
+
+describe('nlwire explain', () => {
+  const io = (stdin = '') => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return {
+      out, err,
+      io: { readStdin: async () => stdin, stdout: (t: string) => { out.push(t); }, stderr: (t: string) => { err.push(t); } },
+    };
+  };
+
+  it('explains a file with a heading per datagram', async () => {
+    const { explainCommand } = await import('../../src/cli/explain.js');
+    const t = io();
+    expect(await explainCommand([join(FIXTURES, 'cli/route-get.hex')], t.io)).toBe(0);
+    const text = t.out.join('');
+    expect(text).toMatch(/^datagram 1 \(to the kernel, 36 bytes\)\n/);
+    expect(text).toContain('\ndatagram 2 (from the kernel, 136 bytes)\n');
+    expect(text).toContain(formatExplain(explainDatagram(getReply, rtnetlink)));
+  });
+
+  it('takes hex as arguments or stdin, and prints JSON with --json', async () => {
+    const { explainCommand } = await import('../../src/cli/explain.js');
+    const t = io();
+    expect(await explainCommand(['>', toHex(getRequest).slice(0, 40), toHex(getRequest).slice(40)], t.io)).toBe(0);
+    expect(t.out.join('')).toBe(`datagram 1 (to the kernel, 36 bytes)\n${formatExplain(explainDatagram(getRequest, rtnetlink))}`);
+    const s = io(`# comment\n< ${toHex(addError)}\n`);
+    expect(await explainCommand(['--json', '-'], s.io)).toBe(0);
+    const doc = JSON.parse(s.out.join('')) as Array<{ datagram: number; direction: string; length: number; rows: ExplainRow[] }>;
+    expect(doc).toHaveLength(1);
+    expect(doc[0]).toMatchObject({ datagram: 1, direction: '<', length: addError.length });
+    expect(doc[0]!.rows).toEqual(explainDatagram(addError, rtnetlink));
+  });
+
+  it('reports bad hex (1) and bad usage (2)', async () => {
+    const { explainCommand } = await import('../../src/cli/explain.js');
+    const bad = io('24 0\n');
+    expect(await explainCommand([], bad.io)).toBe(1);
+    expect(bad.err.join('')).toMatch(/odd number of hex digits/);
+    expect(await explainCommand(['--nope'], io().io)).toBe(2);
+    expect(await explainCommand(['/no/such/file.hex'], io().io)).toBe(2);
+  });
+});
