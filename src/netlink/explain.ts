@@ -120,13 +120,18 @@ class Explainer {
     this.cursor = offset + length;
   }
 
-  /** Rows for [offset, end) that should be zero: padding, or `unknown` when they are not. */
-  padding(offset: number, end: number, depth: number, what = 'padding'): void {
+  /**
+   * Rows for [offset, end) that should be zero: `padding` (named by the macro that asks
+   * for it: NLMSG_ALIGN, NLA_ALIGN, RTNH_ALIGN), or `unknown` when they are not zero.
+   */
+  padding(offset: number, end: number, depth: number, align: string, what = 'padding'): void {
     if (end <= offset) return;
+    const n = end - offset;
     let zero = true;
     for (let i = offset; i < end; i++) if (this.buf[i] !== 0) zero = false;
-    if (zero) this.row(offset, end - offset, what, `${end - offset} zero byte${end - offset === 1 ? '' : 's'} (NLA_ALIGN to 4)`, depth, 'padding');
-    else this.row(offset, end - offset, what, `${end - offset} bytes, not zero (the kernel ignores them)`, depth, 'unknown');
+    if (!zero) this.row(offset, n, what, `${n} bytes, not zero (${align ? 'padding; ' : ''}the kernel ignores them)`, depth, 'unknown');
+    else if (align) this.row(offset, n, what, `${n} zero byte${n === 1 ? '' : 's'} (${align} to 4)`, depth, 'padding');
+    else this.row(offset, n, what, `${n} zero byte${n === 1 ? '' : 's'}`, depth, 'padding');
   }
 
   /** Runs `f`; on a DecodeError, drops its rows and covers [from, end) with one `unknown` row. */
@@ -183,7 +188,7 @@ class Explainer {
       // Old dump requests carry struct rtgenmsg (one byte: the family) instead of the full header.
       if (flags & NLM_F_REQUEST) {
         this.row(p, 1, 'rtgenmsg.rtgen_family', familyText(this.buf[p]!), depth, 'field');
-        this.padding(p + 1, end, depth, 'payload');
+        this.padding(p + 1, end, depth, '', 'payload');
       } else {
         this.row(p, end - p, 'payload', `${end - p} bytes of payload, ${spec.body!.name} needs ${size}`, depth, 'unknown');
       }
@@ -191,7 +196,7 @@ class Explainer {
     }
     if (spec.body) this.struct(spec.body, p, depth);
     const a = Math.min(p + align4(size), end);
-    this.padding(p + size, a, depth);
+    this.padding(p + size, a, depth, 'NLMSG_ALIGN');
     if (a >= end) return;
     if (spec.attrs) this.attrs(spec.attrs, a, end, depth, 0);
     else this.row(a, end - a, 'payload', `${end - a} bytes after ${spec.body?.name ?? 'the header'}`, depth, 'unknown');
@@ -235,7 +240,7 @@ class Explainer {
     let o = start;
     while (o < end) {
       if (end - o < 4) {
-        this.padding(o, end, depth, 'trailing');
+        this.padding(o, end, depth, '', 'trailing');
         return;
       }
       const len = v.getUint16(o, LITTLE_ENDIAN);
@@ -268,7 +273,7 @@ class Explainer {
         }
       }
       const next = Math.min(o + align4(len), end);
-      this.padding(pe, next, depth);
+      this.padding(pe, next, depth, 'NLA_ALIGN');
       o = next;
     }
   }
@@ -340,7 +345,7 @@ class Explainer {
     let i = 0;
     while (o < end) {
       if (end - o < RTNH_HDRLEN) {
-        this.padding(o, end, depth, 'trailing');
+        this.padding(o, end, depth, '', 'trailing');
         return;
       }
       const len = v.getUint16(o, LITTLE_ENDIAN);
@@ -358,7 +363,7 @@ class Explainer {
       this.row(o + 4, 4, `${hop}.rtnh_ifindex`, String(v.getInt32(o + 4, LITTLE_ENDIAN)), depth, 'field');
       this.attrs(table, o + RTNH_HDRLEN, o + len, depth + 1, nest);
       const next = Math.min(o + align4(len), end);
-      this.padding(o + len, next, depth);
+      this.padding(o + len, next, depth, 'RTNH_ALIGN');
       o = next;
       i++;
     }
@@ -423,7 +428,7 @@ class Explainer {
       }
       this.message(e, e + echoLen, depth + 1);
       after = Math.min(e + align4(echoLen), end);
-      this.padding(e + echoLen, after, depth + 1);
+      this.padding(e + echoLen, after, depth + 1, 'NLMSG_ALIGN');
     }
     if (after >= end) return;
     if (flags & NLM_F_ACK_TLVS) this.extack(e, flags & NLM_F_CAPPED ? 0 : echoLen, after, end, depth);
@@ -506,7 +511,7 @@ export function explainDatagram(bytes: Uint8Array, proto?: Protocol): ExplainRow
       const start = o;
       x.guard(start, start + len, 0, 'message', () => x.message(start, start + len, 0));
       const next = Math.min(o + align4(len), end);
-      x.padding(o + len, next, 0);
+      x.padding(o + len, next, 0, 'NLMSG_ALIGN');
       o = next;
       i++;
     }
