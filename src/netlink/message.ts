@@ -24,7 +24,7 @@
 import { DecodeError, EncodeError } from './errors.js';
 import {
   NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN, NLM_F_CAPPED,
-  NLM_F_ACK_TLVS, NLM_F_REQUEST, align4,
+  NLM_F_ACK_TLVS, NLM_F_REQUEST, NLA_F_NESTED, align4,
 } from './constants.js';
 import {
   type AttrTable, type DecodeCtx, type EncodeCtx, decodeAttrs, encodeAttrs, attrsLength, attrs,
@@ -73,7 +73,7 @@ export const extackAttrs = attrs('NLMSGERR_ATTR_', {
   msg: { type: 1, kind: 'string' },
   offs: { type: 2, kind: 'u32' },
   cookie: { type: 3, kind: 'bytes' },
-  policy: { type: 4, kind: 'bytes' },
+  policy: { type: 4, kind: 'bytes', flags: NLA_F_NESTED }, // always sent nested (NLA_F_NESTED)
   missType: { type: 5, kind: 'u32' },
   missNest: { type: 6, kind: 'u32' },
 }, 'nlmsgerr_attrs');
@@ -150,8 +150,15 @@ export interface DecodeOptions {
   path?: string;
 }
 
-function newCtx(bytes: Uint8Array): DecodeCtx {
-  return { buf: bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), odd: false };
+/**
+ * A decode context over `bytes`. A Node Buffer is viewed as a plain Uint8Array first: its
+ * `slice` shares memory, and decoded byte values must not change when a receive buffer is
+ * reused.
+ */
+export function newCtx(bytes: Uint8Array): DecodeCtx {
+  const buf = Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { buf, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), odd: false };
 }
 
 /**
@@ -159,8 +166,9 @@ function newCtx(bytes: Uint8Array): DecodeCtx {
  * before the fault) for a truncated header, nlmsg_len below 16 or past the end, or any
  * fault inside a message.
  */
-export function decodeDatagram(bytes: Uint8Array, proto?: Protocol, opts: DecodeOptions = {}): Datagram {
-  const ctx = newCtx(bytes);
+export function decodeDatagram(input: Uint8Array, proto?: Protocol, opts: DecodeOptions = {}): Datagram {
+  const ctx = newCtx(input);
+  const bytes = ctx.buf;
   const messages: NlMsg[] = [];
   const end = bytes.length;
   let o = 0;

@@ -304,3 +304,15 @@ describe('encoding from the typed view', () => {
       .toThrow(/RTM_NEWROUTE\.RTA_PREFSRC: not an IP address/);
   });
 });
+
+describe('decoded values own their bytes', () => {
+  it('do not change when a Node Buffer they came from is reused', () => {
+    const b = Buffer.from('2400000020000200010000000000000002000000fe0000010000000006001d00ffff0000', 'hex');
+    const dg = decodeDatagram(b, rtnetlink);
+    const u = dg.messages[0]!.attrs!.unknown29 as { data: Uint8Array };
+    const before = toHex(encodeDatagram(dg, rtnetlink));
+    b.fill(0x11);
+    expect(toHex(encodeDatagram(dg, rtnetlink))).toBe(before);
+    expect(toHex(u.data)).toBe('ffff');
+  });
+});
