@@ -28,7 +28,7 @@ Options:
 Examples:
   nlwire explain test/fixtures/cli/route-get.hex
   nlwire explain '> 24000000 1a000100 c6e6096b 00000000 02200000 00000000 00100000 08000100 cb007105'
-  strace -e trace=sendmsg,recvmsg -xx ip route get 203.0.113.5 2>&1 | nlwire explain -
+  echo '< 14000000 0300 0200 01000000 00000000 00000000' | nlwire explain -   # NLMSG_DONE
 `;
 
 const EXIT_OK = 0;
