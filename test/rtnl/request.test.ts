@@ -400,7 +400,7 @@ describe('link, addr and rule views are what ip -j prints', () => {
 
   it('addresses', () => {
     const views = answers('addr-show').filter((m) => m.type === 20).map((m) => addrView(m, namer)!);
-    const ip = json('addr-show').flatMap((l) => (l.addr_info as Record<string, unknown>[]).map((a) => ({ ...a, dev: l.ifname })));
+    const ip = json('addr-show').flatMap((l) => (l.addr_info as Record<string, unknown>[]).map((a): Record<string, unknown> => ({ ...a, dev: l.ifname })));
     expect(views.length).toBe(ip.length);
     for (const a of ip) {
       const v = views.find((x) => x.local === a.local)!;
