@@ -1,0 +1,1511 @@
+/**
+ * The netlink socket: sequence numbers, the map of requests in flight, multipart replies,
+ * dumps, batches and multicast subscriptions, over the native shim (./binding.ts).
+ *
+ * One socket carries many concurrent requests. Each gets the next sequence number; replies
+ * are matched by `nlmsg_seq` and accepted only when they come from the kernel (sender
+ * `nl_pid` 0, as recvfrom(2) reports it) and are addressed to this socket's port id.
+ *
+ * ```text
+ *   request() ──┐                       ┌── RequestOp  (ends at NLMSG_ERROR: ACK or errno)
+ *   dump()    ──┼─ slot (maxInFlight) ──┼── DumpOp     (ends at NLMSG_DONE; one at a time)
+ *   batch()   ──┘   seq, encode, send   └── per message RequestOps, one sendmsg per chunk
+ *
+ *   poll callback ── recv until EAGAIN ── decode ── unicast: inflight.get(seq).onMessage()
+ *                                                └─ multicast (nl_groups != 0): subscriptions
+ * ```
+ *
+ * Kernel behaviour this module is built around (net/netlink/af_netlink.c):
+ *
+ * - A request to the kernel is processed inside sendmsg(2): when `send` returns, its reply
+ *   and ACK are already queued on this socket, or were dropped because the receive buffer
+ *   was full (the socket then reports ENOBUFS once). Dumps are the exception: the kernel
+ *   fills the next part of a dump each time the socket is read, and never drops dump data.
+ * - A socket runs at most one dump at a time (a second gets EBUSY), so dumps queue here.
+ * - A dump continues until it has been read to NLMSG_DONE, so an abandoned dump is read on
+ *   and discarded before the next one starts.
+ *
+ * @module
+ */
+import { type NativeBinding, loadBinding } from './binding.js';
+import {
+  type NlMsg, type Protocol, type Datagram, decodeDatagram, encodeMessage, messageLength,
+  typeName, attributeAt,
+} from './message.js';
+import {
+  DecodeError, EncodeError, NetlinkError, SyscallError, TimeoutError, type ExtAckInfo,
+  type RequestInfo,
+} from './errors.js';
+import {
+  NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_DUMP_INTR, NLMSG_ERROR, NLMSG_DONE,
+  NLMSG_NOOP, NLMSG_OVERRUN, NLMSG_HDRLEN, NETLINK_EXT_ACK, NETLINK_CAP_ACK,
+  NETLINK_GET_STRICT_CHK, NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP, align4,
+} from './constants.js';
+import { errnoNumber } from './errno.js';
+import { closeNetns, netnsPath, openNetns } from './netns.js';
+
+/** Options of {@link NetlinkSocket.open}. */
+export interface NetlinkSocketOptions {
+  /** The netlink protocol for socket(2); default `proto.id` (NETLINK_ROUTE, 0, for rtnetlink). */
+  protocol?: number;
+  /**
+   * Create the socket in another network namespace: a name (`/var/run/netns/NAME`, as
+   * `ip netns add` makes), a path (any string containing `/`), or a process id
+   * (`/proc/PID/ns/net`). Only the socket lives there; the process stays where it is.
+   */
+  netns?: string | number;
+  /** bind(2) multicast groups: the legacy u32 bitmask of groups 1..32 (`1 << (group - 1)`). */
+  groups?: number;
+  /**
+   * SO_RCVBUF in bytes (the kernel doubles it). SO_RCVBUFFORCE is tried first, which
+   * exceeds `net.core.rmem_max` when the process has CAP_NET_ADMIN; SO_RCVBUF (capped at
+   * rmem_max) otherwise. Default: SO_RCVBUF 1 MiB, as iproute2 asks for.
+   */
+  rcvbuf?: number;
+  /**
+   * NETLINK_EXT_ACK: the kernel explains errors (message, offending attribute). Default
+   * true; a kernel without it (before 4.12) is tolerated unless this is set explicitly.
+   */
+  extAck?: boolean;
+  /** NETLINK_CAP_ACK: error replies echo only the request's header (4.3+). Default true. */
+  capAck?: boolean;
+  /** NETLINK_GET_STRICT_CHK: the kernel checks GET and dump requests strictly (4.20+). Default true. */
+  strictCheck?: boolean;
+  /** Default per-request timeout in milliseconds (0: none). Default 10000. */
+  timeout?: number;
+  /**
+   * Bound on requests in flight (sent, not yet answered); a batch counts each message.
+   * Further requests wait, in order, for a slot. Default 4096.
+   */
+  maxInFlight?: number;
+  /** The native shim, or a fake of it for tests. Default {@link loadBinding}(). */
+  binding?: NativeBinding;
+  /**
+   * Sees every datagram sent (`'>'`) and received (`'<'`, spoofed ones included), as a
+   * copy the callback may keep; for recording captures.
+   */
+  onDatagram?: (direction: '>' | '<', bytes: Uint8Array) => void;
+}
+
+/** Options of one request, dump or batch. */
+export interface RequestOptions {
+  /**
+   * Milliseconds to wait for the kernel, counted from the send (waiting for an in-flight
+   * slot or for an earlier dump is not counted; use `signal` for an overall deadline).
+   * For a dump it bounds the wait for each next part. 0: no timeout. Default: the
+   * socket's `timeout`.
+   */
+  timeout?: number;
+  /** Abandons the request: it rejects with a TimeoutError whose `cause` is the signal's reason. */
+  signal?: AbortSignal;
+  /** The request in the user's words, for error messages: `route add 198.51.100.0/24`. */
+  what?: string;
+  /**
+   * Add NLM_F_ACK (default true), so every request ends with NLMSG_ERROR. Without it the
+   * request ends at its first reply that is not NLM_F_MULTI, or at NLMSG_DONE: only for
+   * requests the kernel always answers (GET); a successful change would never end.
+   */
+  ack?: boolean;
+}
+
+/** Options of {@link NetlinkSocket.dumpAll} and {@link NetlinkSocket.dump}. */
+export interface DumpOptions extends RequestOptions {
+  /** How many times an interrupted dump (NLM_F_DUMP_INTR) is restarted. Default 3. */
+  retries?: number;
+}
+
+/** Counters of a socket's traffic; datagrams unless said otherwise. */
+export interface NetlinkSocketStats {
+  /** Received from a sender other than the kernel (nl_pid != 0), and dropped. */
+  spoofed: number;
+  /** Receive overruns (ENOBUFS): the kernel dropped datagrams for want of buffer space. */
+  overruns: number;
+  /** Messages from the kernel that answer no request in flight (late, after a timeout or abort). */
+  unmatched: number;
+  /** sendmsg calls that succeeded. */
+  sent: number;
+  /** Datagrams received. */
+  received: number;
+  /** Datagrams longer than the receive buffer: lost (the buffer is grown for the next). */
+  truncated: number;
+  /** Messages that did not decode and whose request could not be identified. */
+  malformed: number;
+}
+
+/** What a subscription yields: a notification, or word that some were lost. */
+export type SubscriptionEvent = { type: 'message'; msg: NlMsg } | { type: 'overrun' };
+
+/** One result of {@link NetlinkSocket.requestBatch}, in the order of the messages. */
+export type BatchResult = { ok: true; replies: NlMsg[] } | { ok: false; error: NetlinkError };
+
+/** A message to send: the socket fills in `seq` and `pid` (any given are overwritten). */
+export type OutgoingMessage = Omit<NlMsg, 'seq' | 'pid'> & { seq?: number; pid?: number };
+
+/**
+ * A dump saw NLM_F_DUMP_INTR: the kernel's tables changed while it was being dumped, so
+ * the result may be inconsistent (entries missing or twice).
+ *
+ * {@link NetlinkSocket.dumpAll} restarts the dump and throws this only when every attempt
+ * was interrupted, with the last attempt's `messages`. The streaming
+ * {@link NetlinkSocket.dump} restarts only when it has not yielded anything yet; after
+ * that it throws this where the first flagged message would have been.
+ */
+export class DumpInterruptedError extends Error {
+  override readonly name = 'DumpInterruptedError';
+  readonly request: RequestInfo;
+  /** Dumps started, the restarts included. */
+  readonly attempts: number;
+  /** From `dumpAll`: the last attempt's messages, flagged ones included. */
+  readonly messages?: NlMsg[];
+
+  constructor(request: RequestInfo, attempts: number, messages?: NlMsg[]) {
+    super(`${label(request)}: dump interrupted (NLM_F_DUMP_INTR) ${attempts} time${attempts === 1 ? '' : 's'}; ` +
+      'the kernel\'s tables changed during the dump');
+    this.request = request;
+    this.attempts = attempts;
+    if (messages) this.messages = messages;
+  }
+}
+
+/** Largest datagram sent at once; a batch is cut into sends of at most this many bytes. */
+export const MAX_SEND_BYTES = 65536;
+/** Initial receive buffer; the kernel's dump parts are at most 32 KiB. */
+export const RECV_BUFFER_BYTES = 65536;
+/** Default of {@link NetlinkSocketOptions.timeout}. */
+export const DEFAULT_TIMEOUT_MS = 10000;
+/** Default of {@link NetlinkSocketOptions.maxInFlight}. */
+export const DEFAULT_MAX_IN_FLIGHT = 4096;
+/** Default SO_RCVBUF (iproute2's rtnl_open asks for the same). */
+export const DEFAULT_RCVBUF = 1 << 20;
+/** Datagrams a streaming dump buffers for a slow consumer before the socket stops reading. */
+export const DUMP_HIGH_WATER = 8;
+/** Reading resumes when the consumer has brought the buffer down to this many datagrams. */
+export const DUMP_LOW_WATER = 2;
+/** Notifications a subscription queues for a slow consumer before it reports an overrun. */
+export const SUBSCRIPTION_QUEUE_LIMIT = 16384;
+/**
+ * Receive-buffer bytes one queued reply is assumed to take (skb truesize: an ACK takes
+ * about 800 bytes of SO_RCVBUF, a short reply plus its ACK about 2 KiB). Used to read
+ * replies before sending more than the buffer can hold.
+ */
+const REPLY_COST = 2048;
+const ACK_COST = 1024;
+const DEFAULT_DUMP_RETRIES = 3;
+const EMSGSIZE = errnoNumber('EMSGSIZE') ?? 90;
+
+function label(info: RequestInfo): string {
+  return info.what ?? `${info.type} seq ${info.seq}`;
+}
+
+function checkU32(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new TypeError(`${name} must be a u32, got ${String(v)}`);
+  return v;
+}
+
+function checkTimeout(name: string, v: number): number {
+  if (!(v >= 0) || (v !== Infinity && !Number.isFinite(v))) throw new TypeError(`${name} must be >= 0 ms, got ${String(v)}`);
+  return v;
+}
+
+/** The kernel name of the attribute at `offs` of the request as it was sent. */
+function attributeOf(msg: NlMsg, offs: number, proto: Protocol): string | undefined {
+  try {
+    const bytes = new Uint8Array(messageLength(msg, proto));
+    encodeMessage(msg, { buf: bytes, view: new DataView(bytes.buffer) }, 0, proto);
+    return attributeAt(bytes, 0, bytes.length, offs, proto);
+  } catch {
+    return undefined;
+  }
+}
+
+/** NetlinkError from an NLMSG_ERROR or NLMSG_DONE carrying a negative errno. */
+function netlinkError(m: NlMsg, op: Op, proto: Protocol): NetlinkError {
+  const ea = m.extack;
+  let extack: ExtAckInfo | undefined;
+  if (ea) {
+    extack = {};
+    if (ea.msg !== undefined) extack.msg = ea.msg;
+    if (ea.offs !== undefined) {
+      extack.offset = ea.offs;
+      // With NETLINK_CAP_ACK the echo is the header only, so the decoder cannot name the
+      // attribute; the request as sent is re-encoded (only on this error path) instead.
+      const attribute = m.errorAttribute ?? attributeOf(op.msg, ea.offs, proto);
+      if (attribute !== undefined) extack.attribute = attribute;
+    }
+    if (ea.missType !== undefined) extack.missType = ea.missType;
+    if (ea.missNest !== undefined) extack.missNest = ea.missNest;
+  }
+  return new NetlinkError(m.errno ?? 0, op.info, extack);
+}
+
+/** Something that waits for in-flight slots. */
+interface SlotWaiter {
+  n: number;
+  cancelled: boolean;
+  /** What waits: failed by close() like everything else. */
+  owner: Op | Batch;
+  run(): void;
+}
+
+/** State shared by requests and dumps. */
+abstract class Op {
+  seq = 0;
+  sent = false;
+  done = false;
+  holdsSlot = false;
+  waiter: SlotWaiter | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  abortListener: (() => void) | undefined;
+  abstract readonly kind: 'request' | 'dump';
+  constructor(
+    readonly msg: NlMsg,
+    readonly info: RequestInfo,
+    readonly timeout: number,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+}
+
+/** A request that ends with NLMSG_ERROR (or NLMSG_DONE, or its only reply without ACK). */
+class RequestOp extends Op {
+  readonly kind = 'request';
+  readonly replies: NlMsg[] = [];
+  constructor(msg: NlMsg, info: RequestInfo, timeout: number, signal: AbortSignal | undefined,
+    readonly ack: boolean, readonly resolve: (r: NlMsg[]) => void, readonly reject: (e: Error) => void) {
+    super(msg, info, timeout, signal);
+  }
+}
+
+type DumpMode = 'stream' | 'collect' | 'discard';
+
+/** What a collecting dump (dumpAll) hands over at NLMSG_DONE. */
+interface CollectedDump {
+  messages: NlMsg[];
+  interrupted: boolean;
+  info: RequestInfo;
+}
+
+/** A dump: NLM_F_MULTI parts up to NLMSG_DONE. */
+class DumpOp extends Op {
+  readonly kind = 'dump';
+  /** stream: chunks for an iterator; collect: all for dumpAll; discard: abandoned, read on to DONE. */
+  mode: DumpMode;
+  /** The kernel has finished (DONE or an error): no more parts will come. */
+  kernelDone = false;
+  lastActivity = 0;
+  /** stream: one array per datagram, and the read position in the first. */
+  readonly chunks: NlMsg[][] = [];
+  pos = 0;
+  lastDatagram = -1;
+  /** collect: everything, and whether any part was flagged NLM_F_DUMP_INTR. */
+  readonly collected: NlMsg[] = [];
+  interrupted = false;
+  /** How the stream ends once the chunks are consumed: undefined error = done. */
+  end: { error?: Error } | undefined;
+  consumer: { resolve: (m: NlMsg | undefined) => void; reject: (e: Error) => void } | undefined;
+  constructor(msg: NlMsg, info: RequestInfo, timeout: number, signal: AbortSignal | undefined, mode: DumpMode,
+    readonly hooks: { pulled(op: DumpOp): void; abandon(op: DumpOp): void },
+    readonly onCollected?: (r: CollectedDump | Error) => void) {
+    super(msg, info, timeout, signal);
+    this.mode = mode;
+  }
+
+  congested(): boolean {
+    return this.mode === 'stream' && this.chunks.length >= DUMP_HIGH_WATER;
+  }
+
+  hasBuffered(): boolean {
+    return this.chunks.length > 0;
+  }
+
+  /** Next message of a streaming dump; undefined at the end. */
+  take(): Promise<NlMsg | undefined> {
+    const chunk = this.chunks[0];
+    if (chunk) {
+      const m = chunk[this.pos++]!;
+      if (this.pos >= chunk.length) {
+        this.chunks.shift();
+        this.pos = 0;
+        this.hooks.pulled(this);
+      }
+      if (m.flags & NLM_F_DUMP_INTR) {
+        this.hooks.abandon(this);
+        return Promise.reject(new DumpInterruptedError(this.info, 1));
+      }
+      return Promise.resolve(m);
+    }
+    if (this.end) return this.end.error ? Promise.reject(this.end.error) : Promise.resolve(undefined);
+    return new Promise((resolve, reject) => { this.consumer = { resolve, reject }; });
+  }
+
+  /** Wakes a consumer waiting in take(). */
+  wake(): void {
+    const c = this.consumer;
+    if (!c) return;
+    if (this.chunks.length === 0 && !this.end) return;
+    this.consumer = undefined;
+    this.take().then(c.resolve, c.reject);
+  }
+}
+
+/** A batch of requests answered by one array of results. */
+class Batch {
+  readonly results: BatchResult[];
+  next = 0;
+  remaining: number;
+  done = false;
+  waiter: SlotWaiter | undefined;
+  readonly ops = new Set<RequestOp>();
+  abortListener: (() => void) | undefined;
+  constructor(readonly msgs: NlMsg[], readonly lengths: number[], readonly opts: RequestOptions,
+    readonly timeout: number, readonly resolve: (r: BatchResult[]) => void, readonly reject: (e: Error) => void) {
+    this.results = new Array<BatchResult>(msgs.length);
+    this.remaining = msgs.length;
+  }
+}
+
+/** A multicast subscription: an async iterator over notifications. */
+class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
+  #queue: SubscriptionEvent[] = [];
+  #head = 0;
+  #waiter: ((r: IteratorResult<SubscriptionEvent>) => void) | undefined;
+  #done = false;
+  constructor(readonly groups: readonly number[], readonly mask: number, readonly anyGroup: boolean,
+    private readonly release: (s: Subscription) => void) {}
+
+  /** Whether a datagram sent to the nl_groups bits `mask` is for this subscription. */
+  wants(mask: number): boolean {
+    // nl_groups names groups 1..32 only; above 32 the kernel's mask is meaningless.
+    return this.anyGroup || (mask & this.mask) !== 0;
+  }
+
+  push(ev: SubscriptionEvent): void {
+    if (this.#done) return;
+    const w = this.#waiter;
+    if (w) {
+      this.#waiter = undefined;
+      w({ value: ev, done: false });
+      return;
+    }
+    const n = this.#queue.length - this.#head;
+    if (ev.type === 'overrun' && n > 0 && this.#queue[this.#queue.length - 1]!.type === 'overrun') return;
+    if (n >= SUBSCRIPTION_QUEUE_LIMIT) {
+      // The consumer must resynchronise anyway: what is queued is of no more use to it.
+      this.#queue = [{ type: 'overrun' }];
+      this.#head = 0;
+      return;
+    }
+    this.#queue.push(ev);
+  }
+
+  /** The socket closed: deliver what is queued, then end. */
+  end(): void {
+    this.#done = true;
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<SubscriptionEvent>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head++]!;
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => { this.#waiter = resolve; });
+  }
+
+  /** Stops the subscription: leaves its groups (unless still used) and ends the iteration. */
+  return(): Promise<IteratorResult<SubscriptionEvent>> {
+    if (!this.#done) {
+      this.#done = true;
+      this.#queue = [];
+      this.#head = 0;
+      this.release(this);
+    }
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<SubscriptionEvent> {
+    return this;
+  }
+}
+
+/**
+ * A netlink socket of one protocol, shared by any number of concurrent requests, dumps,
+ * batches and subscriptions.
+ *
+ * Reading: the socket is polled only while something waits for the kernel (a request in
+ * flight, a dump, a subscription), so an idle socket does not keep Node's event loop
+ * alive; polling stops one event-loop turn after the last waiter, so back-to-back requests
+ * do not re-register the poll. Each readable callback reads with `MSG_DONTWAIT` until
+ * `EAGAIN` into one receive buffer.
+ *
+ * Overruns (ENOBUFS): the kernel answers a request inside sendmsg(2), so once the socket
+ * has been read to EAGAIN, a request still waiting lost its reply and it never will come:
+ * every such request rejects with a SyscallError `ENOBUFS` (its outcome is unknown: a
+ * change may have been made). Dumps carry on (the kernel never drops dump data) and every
+ * subscription yields `{ type: 'overrun' }`. To keep bursts from overrunning, the socket
+ * reads the replies queued so far before sending more than about half of its receive
+ * buffer's worth.
+ */
+export class NetlinkSocket {
+  /** The port id the kernel assigned at bind(2) (`nl_pid`); u32, may exceed 2^31. */
+  readonly portId: number;
+  /** The protocol that decodes and encodes this socket's messages. */
+  readonly protocol: Protocol;
+  /** Traffic counters. */
+  readonly stats: NetlinkSocketStats = {
+    spoofed: 0, overruns: 0, unmatched: 0, sent: 0, received: 0, truncated: 0, malformed: 0,
+  };
+  /** Which of NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK are on. */
+  readonly features: { readonly extAck: boolean; readonly capAck: boolean; readonly strictCheck: boolean };
+  /** SO_RCVBUF as the kernel reports it (twice the value set). */
+  readonly rcvbuf: number;
+
+  readonly #binding: NativeBinding;
+  readonly #fd: number;
+  readonly #defaultTimeout: number;
+  readonly #maxInFlight: number;
+  readonly #tap: ((direction: '>' | '<', bytes: Uint8Array) => void) | undefined;
+  readonly #bindGroups: number;
+  readonly #recvFlags: number;
+  readonly #eagain: number;
+  readonly #enobufs: number;
+  #closed = false;
+  #seq = 0;
+  readonly #inflight = new Map<number, Op>();
+  #requestsWaiting = 0;
+  #slotsUsed = 0;
+  #slotWaiters: SlotWaiter[] = [];
+  #dumpActive: DumpOp | undefined;
+  #dumpQueue: DumpOp[] = [];
+  readonly #batches = new Set<Batch>();
+  readonly #subs = new Set<Subscription>();
+  readonly #memberships = new Map<number, number>();
+  #polling = false;
+  #stopScheduled = false;
+  #draining = false;
+  #unread = 0;
+  #datagramId = 0;
+  #rbuf = new Uint8Array(RECV_BUFFER_BYTES);
+  readonly #addr = new Uint32Array(2);
+  readonly #sbuf = new Uint8Array(MAX_SEND_BYTES);
+  readonly #dumpHooks = {
+    pulled: (op: DumpOp): void => {
+      if (op.chunks.length <= DUMP_LOW_WATER) this.#updatePolling();
+    },
+    abandon: (op: DumpOp): void => this.#abandonDump(op),
+  };
+
+  private constructor(binding: NativeBinding, fd: number, proto: Protocol, portId: number, rcvbuf: number,
+    features: NetlinkSocket['features'], opts: NetlinkSocketOptions) {
+    this.#binding = binding;
+    this.#fd = fd;
+    this.protocol = proto;
+    this.portId = portId;
+    this.rcvbuf = rcvbuf;
+    this.features = features;
+    this.#defaultTimeout = checkTimeout('timeout', opts.timeout ?? DEFAULT_TIMEOUT_MS);
+    this.#maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.#tap = opts.onDatagram;
+    this.#bindGroups = opts.groups ?? 0;
+    const c = binding.constants;
+    this.#recvFlags = c.MSG_DONTWAIT | c.MSG_TRUNC;
+    this.#eagain = -c.EAGAIN;
+    this.#enobufs = -c.ENOBUFS;
+  }
+
+  /**
+   * Opens a socket: socket(2) (in `opts.netns` if given), SO_RCVBUF, the NETLINK_* options,
+   * bind(2) with `opts.groups`, and getsockname(2) for the port id, all before returning.
+   *
+   * @throws SyscallError when a system call fails (the descriptor is closed again);
+   *   TypeError for invalid options.
+   */
+  static open(proto: Protocol, opts: NetlinkSocketOptions = {}): NetlinkSocket {
+    const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new TypeError(`maxInFlight must be a positive integer, got ${String(maxInFlight)}`);
+    checkTimeout('timeout', opts.timeout ?? DEFAULT_TIMEOUT_MS);
+    const groups = checkU32('groups', opts.groups ?? 0);
+    if (opts.rcvbuf !== undefined && (!Number.isInteger(opts.rcvbuf) || opts.rcvbuf < 1 || opts.rcvbuf > 0x7fffffff)) {
+      throw new TypeError(`rcvbuf must be a positive int, got ${String(opts.rcvbuf)}`);
+    }
+    const binding = opts.binding ?? loadBinding();
+    const c = binding.constants;
+    const protocolNumber = opts.protocol ?? proto.id;
+    const where = opts.netns === undefined ? undefined : `netns ${netnsPath(opts.netns)}`;
+    let fd: number;
+    if (opts.netns === undefined) fd = binding.open(protocolNumber);
+    else {
+      const nsFd = openNetns(opts.netns);
+      try {
+        fd = binding.open(protocolNumber, nsFd);
+      } finally {
+        closeNetns(nsFd);
+      }
+    }
+    if (fd < 0) throw new SyscallError('socket', fd, where);
+    try {
+      if (opts.rcvbuf !== undefined) {
+        let r = binding.setsockopt(fd, c.SOL_SOCKET, c.SO_RCVBUFFORCE, opts.rcvbuf);
+        if (r < 0) r = binding.setsockopt(fd, c.SOL_SOCKET, c.SO_RCVBUF, opts.rcvbuf);
+        if (r < 0) throw new SyscallError('setsockopt', r, 'SO_RCVBUF');
+      } else {
+        // Best effort: the kernel caps it at net.core.rmem_max without complaint.
+        binding.setsockopt(fd, c.SOL_SOCKET, c.SO_RCVBUF, DEFAULT_RCVBUF);
+      }
+      const feature = (name: string, option: number, want: boolean | undefined): boolean => {
+        if (want === false) return false;
+        const r = binding.setsockopt(fd, c.SOL_NETLINK, option, 1);
+        if (r >= 0) return true;
+        // Asked for explicitly: fail. By default: an older kernel simply lacks it.
+        if (want === true) throw new SyscallError('setsockopt', r, name);
+        return false;
+      };
+      const features = {
+        extAck: feature('NETLINK_EXT_ACK', NETLINK_EXT_ACK, opts.extAck),
+        capAck: feature('NETLINK_CAP_ACK', NETLINK_CAP_ACK, opts.capAck),
+        strictCheck: feature('NETLINK_GET_STRICT_CHK', NETLINK_GET_STRICT_CHK, opts.strictCheck),
+      };
+      const b = binding.bind(fd, groups);
+      if (b < 0) throw new SyscallError('bind', b, where);
+      const portId = binding.portId(fd);
+      if (portId < 0) throw new SyscallError('getsockname', portId, where);
+      const rcvbuf = binding.getsockopt(fd, c.SOL_SOCKET, c.SO_RCVBUF);
+      return new NetlinkSocket(binding, fd, proto, portId, rcvbuf > 0 ? rcvbuf : 212992, features, opts);
+    } catch (err) {
+      binding.close(fd);
+      throw err;
+    }
+  }
+
+  /** True once {@link close} has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Requests and dumps sent and not yet answered (batch messages count one each). */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
+  /**
+   * Sends one request and collects its replies. `seq` and `pid` are filled in; NLM_F_REQUEST
+   * and (unless `opts.ack` is false) NLM_F_ACK are added, so every request ends.
+   *
+   * Resolves with the replies before the final ACK: `[RTM_NEWROUTE]` for a route get, `[]`
+   * for an acknowledged change. Rejects with NetlinkError when the kernel answers with a
+   * negative errno (its ext-ack message and the name of the offending attribute included),
+   * SyscallError when sendmsg fails or the reply was lost to an overrun, TimeoutError on
+   * timeout, abort or close, EncodeError for a message that cannot be encoded, DecodeError
+   * for a reply that cannot be decoded. Use {@link dump} for dumps: the kernel runs one
+   * dump per socket at a time and only `dump`/`dumpAll` queue them.
+   */
+  request(msg: OutgoingMessage, opts: RequestOptions = {}): Promise<NlMsg[]> {
+    return new Promise<NlMsg[]>((resolve, reject) => {
+      const ack = opts.ack ?? true;
+      const m = this.#outgoing(msg, NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
+      const info = this.#info(m, opts);
+      let timeout: number;
+      try {
+        timeout = checkTimeout('timeout', opts.timeout ?? this.#defaultTimeout);
+        messageLength(m, this.protocol);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const op = new RequestOp(m, info, timeout, opts.signal, ack, resolve, reject);
+      if (this.#closed) {
+        reject(this.#closedError(op));
+        return;
+      }
+      this.#begin(op, () => this.#send(op));
+    });
+  }
+
+  /**
+   * A dump (NLM_F_REQUEST | NLM_F_DUMP added) as an async iterator, streamed with bounded
+   * memory: when the consumer is {@link DUMP_HIGH_WATER} datagrams behind, the socket stops
+   * reading and the kernel stops producing the dump, unless a request or another dump is
+   * waiting on this socket (then it reads on until those are answered). The request is
+   * sent on the first `next()`.
+   *
+   * Ends after NLMSG_DONE; throws NetlinkError for an errno in NLMSG_DONE or an NLMSG_ERROR,
+   * and {@link DumpInterruptedError} for NLM_F_DUMP_INTR: before anything was yielded the
+   * dump is restarted (up to `opts.retries`, default 3), afterwards it throws. Breaking out
+   * of the loop abandons the dump; the kernel's rest of it is read and discarded.
+   */
+  dump(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions = {}): AsyncIterableIterator<NlMsg> {
+    return this.#dumpStream(msg, opts);
+  }
+
+  async *#dumpStream(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions): AsyncGenerator<NlMsg, void, undefined> {
+    const retries = opts.retries ?? DEFAULT_DUMP_RETRIES;
+    for (let attempt = 1; ; attempt++) {
+      const op = this.#newDump(msg, opts, 'stream');
+      this.#startDump(op);
+      let yielded = false;
+      try {
+        for (;;) {
+          const m = await op.take();
+          if (m === undefined) return;
+          yielded = true;
+          yield m;
+        }
+      } catch (err) {
+        if (err instanceof DumpInterruptedError) {
+          if (!yielded && attempt <= retries) continue;
+          throw new DumpInterruptedError(err.request, attempt);
+        }
+        throw err;
+      } finally {
+        this.#abandonDump(op);
+      }
+    }
+  }
+
+  /**
+   * A dump read to the end and returned whole. NLM_F_DUMP_INTR in any part restarts it,
+   * up to `opts.retries` times (default 3), after which it throws
+   * {@link DumpInterruptedError} carrying the last attempt's messages. Errors as for
+   * {@link dump}.
+   */
+  async dumpAll(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions = {}): Promise<NlMsg[]> {
+    const retries = opts.retries ?? DEFAULT_DUMP_RETRIES;
+    for (let attempt = 1; ; attempt++) {
+      const r = await new Promise<CollectedDump>((resolve, reject) => {
+        const op = this.#newDump(msg, opts, 'collect', (res) => (res instanceof Error ? reject(res) : resolve(res)));
+        this.#startDump(op);
+      });
+      if (!r.interrupted) return r.messages;
+      if (attempt > retries) throw new DumpInterruptedError(r.info, attempt, r.messages);
+    }
+  }
+
+  /**
+   * Many requests at once: NLM_F_REQUEST | NLM_F_ACK added to each, encoded back to back
+   * into as few sendmsg(2) calls as fit (at most {@link MAX_SEND_BYTES} each, and no more
+   * messages than the receive buffer has room for ACKs), the ACKs read after each send.
+   * Resolves with one result per message, in order: `{ ok: true, replies }` or
+   * `{ ok: false, error: NetlinkError }`; never rejects for a kernel error.
+   *
+   * Rejects (EncodeError before anything is sent; SyscallError, TimeoutError otherwise)
+   * when the batch as a whole fails; messages sent before that may have taken effect.
+   */
+  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>>, opts: RequestOptions = {}): Promise<BatchResult[]> {
+    return new Promise<BatchResult[]>((resolve, reject) => {
+      let timeout: number;
+      const prepared: NlMsg[] = [];
+      const lengths: number[] = [];
+      try {
+        timeout = checkTimeout('timeout', opts.timeout ?? this.#defaultTimeout);
+        for (const msg of msgs) {
+          const m = this.#outgoing(msg, NLM_F_REQUEST | NLM_F_ACK);
+          lengths.push(messageLength(m, this.protocol));
+          prepared.push(m);
+        }
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const batch = new Batch(prepared, lengths, opts, timeout, resolve, reject);
+      if (prepared.length === 0) {
+        resolve([]);
+        return;
+      }
+      if (this.#closed) {
+        reject(new TimeoutError(`${opts.what ?? 'batch'}: socket closed`, { type: 'batch', seq: 0, ...(opts.what ? { what: opts.what } : {}) }));
+        return;
+      }
+      const signal = opts.signal;
+      if (signal) {
+        if (signal.aborted) {
+          reject(this.#abortError({ type: 'batch', seq: 0, ...(opts.what ? { what: opts.what } : {}) }, signal));
+          return;
+        }
+        batch.abortListener = (): void => this.#failBatch(batch,
+          this.#abortError({ type: 'batch', seq: 0, ...(opts.what ? { what: opts.what } : {}) }, signal));
+        signal.addEventListener('abort', batch.abortListener, { once: true });
+      }
+      this.#batches.add(batch);
+      this.#batchContinue(batch);
+    });
+  }
+
+  /**
+   * Joins multicast groups (NETLINK_ADD_MEMBERSHIP; group numbers such as
+   * RTNLGRP_IPV4_ROUTE = 7) and iterates their notifications, from this call on. An
+   * overrun, in the kernel (ENOBUFS) or because the consumer fell
+   * {@link SUBSCRIPTION_QUEUE_LIMIT} messages behind, yields `{ type: 'overrun' }`:
+   * notifications were lost and the consumer should resynchronise (dump again).
+   *
+   * `return()` (breaking out of `for await`) leaves the groups no other subscription
+   * uses. When the socket closes, the iteration ends after the queued notifications.
+   * Subscriptions are best kept on a socket of their own: a slow streaming dump on the
+   * same socket stops its reading, and notifications are then lost to overruns.
+   *
+   * @throws SyscallError when joining a group fails (or EBADF when the socket is closed);
+   *   TypeError for a group that is not a positive u32.
+   */
+  subscribe(groups: number[]): AsyncIterableIterator<SubscriptionEvent> {
+    if (this.#closed) throw new SyscallError('setsockopt', -(this.#binding.constants.EBADF), 'subscribe: socket closed');
+    let mask = 0;
+    let anyGroup = false;
+    for (const g of groups) {
+      if (!Number.isInteger(g) || g < 1 || g > 0x7fffffff) throw new TypeError(`subscribe: group must be a positive integer, got ${String(g)}`);
+      if (g <= 32) mask = (mask | (1 << (g - 1))) >>> 0;
+      else anyGroup = true;
+    }
+    const joined: number[] = [];
+    for (const g of new Set(groups)) {
+      const n = this.#memberships.get(g) ?? 0;
+      if (n === 0) {
+        const r = this.#binding.setsockopt(this.#fd, this.#binding.constants.SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, g);
+        if (r < 0) {
+          for (const j of joined) this.#leave(j);
+          throw new SyscallError('setsockopt', r, `NETLINK_ADD_MEMBERSHIP ${g}`);
+        }
+      }
+      this.#memberships.set(g, n + 1);
+      joined.push(g);
+    }
+    const sub = new Subscription([...new Set(groups)], mask, anyGroup, (s) => {
+      if (!this.#subs.delete(s)) return;
+      for (const g of s.groups) this.#leave(g);
+      this.#updatePolling();
+    });
+    this.#subs.add(sub);
+    this.#updatePolling();
+    return sub;
+  }
+
+  /**
+   * Closes the socket: everything in flight or waiting for a slot rejects with a
+   * TimeoutError `socket closed`, subscriptions end, polling stops and the descriptor is
+   * closed. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failEverything((op) => this.#closedError(op), (b) => new TimeoutError(`${b.opts.what ?? 'batch'}: socket closed`,
+      { type: 'batch', seq: 0, ...(b.opts.what ? { what: b.opts.what } : {}) }));
+    for (const s of [...this.#subs]) s.end();
+    this.#subs.clear();
+    this.#polling = false;
+    this.#binding.close(this.#fd);
+  }
+
+  // ---- building and sending ----------------------------------------------------------
+
+  #outgoing(msg: OutgoingMessage, add: number): NlMsg {
+    return { ...msg, flags: ((msg.flags ?? 0) | add) >>> 0, seq: 0, pid: this.portId };
+  }
+
+  #info(m: NlMsg, opts: RequestOptions): RequestInfo {
+    const info: RequestInfo = { type: typeName(m.type, this.protocol), seq: 0 };
+    if (opts.what !== undefined) info.what = opts.what;
+    return info;
+  }
+
+  #nextSeq(): number {
+    do this.#seq = (this.#seq + 1) >>> 0;
+    while (this.#seq === 0 || this.#inflight.has(this.#seq));
+    return this.#seq;
+  }
+
+  /** Arms the abort signal and waits for a slot; `go` runs once one is held. */
+  #begin(op: Op, go: () => void): void {
+    const signal = op.signal;
+    if (signal) {
+      if (signal.aborted) {
+        this.#fail(op, this.#abortError(op.info, signal));
+        return;
+      }
+      op.abortListener = (): void => this.#onAbort(op);
+      signal.addEventListener('abort', op.abortListener, { once: true });
+    }
+    this.#acquire(1, op, () => {
+      op.waiter = undefined;
+      if (op.done) {
+        this.#release(1);
+        return;
+      }
+      op.holdsSlot = true;
+      go();
+    });
+  }
+
+  /** Runs `run` once `n` slots are held, at once when possible (and nobody queues before). */
+  #acquire(n: number, owner: Op | Batch, run: () => void): void {
+    if (this.#slotWaiters.length === 0 && this.#slotsUsed + n <= this.#maxInFlight) {
+      this.#slotsUsed += n;
+      run();
+      return;
+    }
+    const w: SlotWaiter = { n, cancelled: false, owner, run };
+    this.#slotWaiters.push(w);
+    owner.waiter = w;
+  }
+
+  #release(n: number): void {
+    this.#slotsUsed -= n;
+    if (this.#closed) return;
+    while (this.#slotWaiters.length > 0) {
+      const w = this.#slotWaiters[0]!;
+      if (w.cancelled) {
+        this.#slotWaiters.shift();
+        continue;
+      }
+      if (this.#slotsUsed + w.n > this.#maxInFlight) break;
+      this.#slotWaiters.shift();
+      this.#slotsUsed += w.n;
+      w.run();
+    }
+  }
+
+  /** Encodes `m` at `off` of `buf` with `seq` filled in; returns nlmsg_len. */
+  #encodeAt(m: NlMsg, buf: Uint8Array, off: number): number {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const n = encodeMessage(m, { buf, view }, off, this.protocol);
+    if (m.raw) {
+      // A message kept as raw bytes is copied as is: put this request's header fields in.
+      view.setUint16(off + 6, m.flags, true);
+      view.setUint32(off + 8, m.seq, true);
+      view.setUint32(off + 12, m.pid, true);
+    }
+    return n;
+  }
+
+  #send(op: Op): void {
+    if (this.#closed) {
+      this.#fail(op, this.#closedError(op));
+      return;
+    }
+    const seq = this.#nextSeq();
+    op.seq = seq;
+    op.msg.seq = seq;
+    op.info.seq = seq;
+    let len: number;
+    let buf = this.#sbuf;
+    try {
+      len = messageLength(op.msg, this.protocol);
+      if (len > buf.length) buf = new Uint8Array(len);
+      this.#encodeAt(op.msg, buf, 0);
+    } catch (err) {
+      this.#fail(op, err instanceof Error ? err : new EncodeError(String(err)));
+      return;
+    }
+    this.#inflight.set(seq, op);
+    op.sent = true;
+    if (op.kind === 'request') this.#requestsWaiting++;
+    this.#ensurePolling();
+    const r = this.#binding.send(this.#fd, buf, 0, len, 0, 0);
+    if (r < 0) {
+      this.#fail(op, new SyscallError('sendmsg', r, label(op.info)));
+      return;
+    }
+    this.stats.sent++;
+    this.#tap?.('>', buf.slice(0, len));
+    if (op.kind === 'dump') (op as DumpOp).lastActivity = Date.now();
+    this.#armTimer(op);
+    this.#unread += REPLY_COST;
+    if (this.#unread * 2 >= this.rcvbuf) this.#drain(false);
+  }
+
+  #armTimer(op: Op, ms = op.timeout): void {
+    if (op.timeout === 0 || op.timeout === Infinity || op.done) return;
+    op.timer = setTimeout(() => this.#onTimer(op), ms);
+  }
+
+  #onTimer(op: Op): void {
+    op.timer = undefined;
+    if (op.done) return;
+    if (op instanceof DumpOp) {
+      // A dump times out only when the kernel, not the consumer, is late.
+      if (op.mode === 'stream' && op.hasBuffered()) {
+        this.#armTimer(op);
+        return;
+      }
+      const idle = Date.now() - op.lastActivity;
+      if (idle < op.timeout) {
+        this.#armTimer(op, op.timeout - idle);
+        return;
+      }
+      this.#fail(op, new TimeoutError(`${label(op.info)}: no dump data within ${op.timeout} ms`, op.info));
+      return;
+    }
+    this.#fail(op, new TimeoutError(`${label(op.info)}: no reply within ${op.timeout} ms`, op.info));
+  }
+
+  #onAbort(op: Op): void {
+    if (op.done || !op.signal) return;
+    const err = this.#abortError(op.info, op.signal);
+    if (op instanceof DumpOp) this.#failDump(op, err);
+    else this.#fail(op, err);
+  }
+
+  #abortError(info: RequestInfo, signal: AbortSignal): TimeoutError {
+    const e = new TimeoutError(`${label(info)}: aborted`, info);
+    e.cause = signal.reason;
+    return e;
+  }
+
+  #closedError(op: Op): TimeoutError {
+    return new TimeoutError(`${label(op.info)}: socket closed`, op.info);
+  }
+
+  // ---- settling ----------------------------------------------------------------------
+
+  /** Removes every trace of `op`; false if it was settled already. */
+  #settle(op: Op): boolean {
+    if (op.done) return false;
+    op.done = true;
+    if (op.sent && this.#inflight.get(op.seq) === op) {
+      this.#inflight.delete(op.seq);
+      if (op.kind === 'request') this.#requestsWaiting--;
+    }
+    if (op.timer !== undefined) {
+      clearTimeout(op.timer);
+      op.timer = undefined;
+    }
+    if (op.abortListener && op.signal) op.signal.removeEventListener('abort', op.abortListener);
+    op.abortListener = undefined;
+    if (op.waiter) op.waiter.cancelled = true;
+    if (op instanceof DumpOp) this.#dumpLaneFree(op);
+    if (op.holdsSlot) {
+      op.holdsSlot = false;
+      this.#release(1);
+    }
+    this.#updatePolling();
+    return true;
+  }
+
+  #ok(op: RequestOp): void {
+    if (this.#settle(op)) op.resolve(op.replies);
+  }
+
+  #fail(op: Op, err: Error): void {
+    if (op instanceof DumpOp) {
+      if (!this.#settle(op)) return;
+      if (op.mode === 'collect') op.onCollected?.(err);
+      else if (op.mode === 'stream') {
+        op.end = { error: err };
+        op.chunks.length = 0;
+        op.wake();
+      }
+      return;
+    }
+    if (this.#settle(op)) (op as RequestOp).reject(err);
+  }
+
+  /**
+   * A dump failed for a reason of ours (abort, a reply that does not decode): the
+   * consumer gets `err`, and the kernel's dump, if still running, is read on and discarded.
+   */
+  #failDump(op: DumpOp, err: Error): void {
+    if (op.done) return;
+    if (!op.sent || op.kernelDone) {
+      this.#fail(op, err);
+      return;
+    }
+    if (op.mode === 'collect') op.onCollected?.(err);
+    else if (op.mode === 'stream') {
+      op.end = { error: err };
+      op.chunks.length = 0;
+      op.wake();
+    }
+    op.mode = 'discard';
+    this.#updatePolling();
+  }
+
+  /** The consumer of a streaming dump is gone (break, return, error): discard the rest. */
+  #abandonDump(op: DumpOp): void {
+    if (op.done || op.mode === 'discard') return;
+    op.chunks.length = 0;
+    if (!op.end) op.end = {};
+    if (!op.sent || op.kernelDone) {
+      this.#settle(op);
+      return;
+    }
+    op.mode = 'discard';
+    this.#updatePolling();
+  }
+
+  #failEverything(opError: (op: Op) => Error, batchError: (b: Batch) => Error): void {
+    const ops = new Set<Op>(this.#inflight.values());
+    if (this.#dumpActive) ops.add(this.#dumpActive);
+    for (const d of this.#dumpQueue) ops.add(d);
+    for (const b of this.#batches) for (const o of b.ops) ops.delete(o);
+    const waiting = this.#slotWaiters;
+    this.#slotWaiters = [];
+    for (const w of waiting) {
+      w.cancelled = true;
+      // Requests waiting for a slot are known only through their waiters.
+      if (w.owner instanceof Op) ops.add(w.owner);
+    }
+    for (const b of [...this.#batches]) this.#failBatch(b, batchError(b));
+    for (const op of ops) this.#fail(op, opError(op));
+  }
+
+  // ---- dumps -------------------------------------------------------------------------
+
+  #newDump(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions, mode: DumpMode,
+    onCollected?: (r: CollectedDump | Error) => void): DumpOp {
+    const m = this.#outgoing(msg, NLM_F_REQUEST | NLM_F_DUMP);
+    const info = this.#info(m, opts);
+    const timeout = checkTimeout('timeout', opts.timeout ?? this.#defaultTimeout);
+    return new DumpOp(m, info, timeout, opts.signal, mode, this.#dumpHooks, onCollected);
+  }
+
+  #startDump(op: DumpOp): void {
+    if (this.#closed) {
+      this.#fail(op, this.#closedError(op));
+      return;
+    }
+    try {
+      messageLength(op.msg, this.protocol);
+    } catch (err) {
+      this.#fail(op, err as Error);
+      return;
+    }
+    if (op.signal?.aborted) {
+      this.#fail(op, this.#abortError(op.info, op.signal));
+      return;
+    }
+    if (op.signal) {
+      op.abortListener = (): void => this.#onAbort(op);
+      op.signal.addEventListener('abort', op.abortListener, { once: true });
+    }
+    if (this.#dumpActive) {
+      this.#dumpQueue.push(op);
+      return;
+    }
+    this.#dumpActive = op;
+    this.#sendDump(op);
+  }
+
+  #sendDump(op: DumpOp): void {
+    this.#acquire(1, op, () => {
+      op.waiter = undefined;
+      if (op.done) {
+        this.#release(1);
+        return;
+      }
+      op.holdsSlot = true;
+      this.#send(op);
+    });
+  }
+
+  #dumpLaneFree(op: DumpOp): void {
+    const i = this.#dumpQueue.indexOf(op);
+    if (i >= 0) this.#dumpQueue.splice(i, 1);
+    if (this.#dumpActive !== op) return;
+    this.#dumpActive = undefined;
+    if (this.#closed) return;
+    const next = this.#dumpQueue.shift();
+    if (next) {
+      this.#dumpActive = next;
+      this.#sendDump(next);
+    }
+  }
+
+  #onDumpMessage(op: DumpOp, m: NlMsg, datagram: number): void {
+    op.lastActivity = Date.now();
+    if (m.type === NLMSG_DONE || (m.type === NLMSG_ERROR && m.errno !== 0)) {
+      op.kernelDone = true;
+      const err = m.errno !== undefined && m.errno !== 0 ? netlinkError(m, op, this.protocol) : undefined;
+      if (m.flags & NLM_F_DUMP_INTR) op.interrupted = true;
+      const mode = op.mode;
+      if (!this.#settle(op)) return;
+      if (mode === 'collect') {
+        op.onCollected?.(err ?? { messages: op.collected, interrupted: op.interrupted, info: op.info });
+      } else if (mode === 'stream') {
+        op.end = err ? { error: err }
+          : m.flags & NLM_F_DUMP_INTR ? { error: new DumpInterruptedError(op.info, 1) } : {};
+        op.wake();
+      }
+      return;
+    }
+    if (m.type === NLMSG_ERROR || m.type === NLMSG_NOOP || m.type === NLMSG_OVERRUN) return;
+    if (op.mode === 'collect') {
+      op.collected.push(m);
+      if (m.flags & NLM_F_DUMP_INTR) op.interrupted = true;
+    } else if (op.mode === 'stream') {
+      if (op.lastDatagram === datagram && op.chunks.length > 0) op.chunks[op.chunks.length - 1]!.push(m);
+      else {
+        op.chunks.push([m]);
+        op.lastDatagram = datagram;
+      }
+      op.wake();
+    }
+  }
+
+  // ---- batches -----------------------------------------------------------------------
+
+  /** Sends the batch's next chunks while slots are free. */
+  #batchContinue(batch: Batch): void {
+    // ACKs of one chunk must fit the receive buffer together (about half of it, as others
+    // may be using it too).
+    const ackRoom = Math.max(1, Math.floor(this.rcvbuf / 2 / ACK_COST));
+    while (!batch.done && batch.next < batch.msgs.length) {
+      const start = batch.next;
+      let end = start;
+      let bytes = 0;
+      while (end < batch.msgs.length && end - start < ackRoom && end - start < this.#maxInFlight) {
+        const len = align4(batch.lengths[end]!);
+        if (end > start && bytes + len > MAX_SEND_BYTES) break;
+        bytes += len;
+        end++;
+      }
+      batch.next = end;
+      let ran = false;
+      let inline = true;
+      this.#acquire(end - start, batch, () => {
+        ran = true;
+        batch.waiter = undefined;
+        if (batch.done) {
+          this.#release(end - start);
+          return;
+        }
+        this.#batchSend(batch, start, end, bytes);
+        // Resumed by a release, later: carry on with the following chunks from here.
+        if (!inline) this.#batchContinue(batch);
+      });
+      inline = false;
+      if (!ran) return;
+    }
+  }
+
+  #batchSend(batch: Batch, start: number, end: number, bytes: number): void {
+    if (this.#closed) return;
+    const buf = bytes > this.#sbuf.length ? new Uint8Array(bytes) : this.#sbuf;
+    const ops: RequestOp[] = [];
+    let off = 0;
+    try {
+      for (let i = start; i < end; i++) {
+        const m = batch.msgs[i]!;
+        const info: RequestInfo = { type: typeName(m.type, this.protocol), seq: 0 };
+        if (batch.opts.what !== undefined) info.what = `${batch.opts.what} [${i}]`;
+        const op = new RequestOp(m, info, batch.timeout, undefined, true,
+          (replies) => this.#batchResult(batch, op, i, { ok: true, replies }),
+          (error) => {
+            if (error instanceof NetlinkError) this.#batchResult(batch, op, i, { ok: false, error });
+            else this.#failBatch(batch, error);
+          });
+        op.holdsSlot = true;
+        const seq = this.#nextSeq();
+        op.seq = seq;
+        m.seq = seq;
+        info.seq = seq;
+        const n = this.#encodeAt(m, buf, off);
+        buf.fill(0, off + n, off + align4(n));
+        off += align4(n);
+        // Registered as they are encoded, so the next seq skips them.
+        this.#inflight.set(seq, op);
+        op.sent = true;
+        this.#requestsWaiting++;
+        batch.ops.add(op);
+        ops.push(op);
+      }
+    } catch (err) {
+      this.#release(end - start - ops.length);
+      for (const op of ops) this.#settle(op);
+      this.#failBatch(batch, err instanceof Error ? err : new EncodeError(String(err)));
+      return;
+    }
+    this.#ensurePolling();
+    const r = this.#binding.send(this.#fd, buf, 0, off, 0, 0);
+    if (r < 0) {
+      this.#failBatch(batch, new SyscallError('sendmsg', r, batch.opts.what ?? `batch of ${batch.msgs.length}`));
+      return;
+    }
+    this.stats.sent++;
+    this.#tap?.('>', buf.slice(0, off));
+    for (const op of ops) this.#armTimer(op);
+    // The kernel has answered the whole chunk by now: read the ACKs before the next send.
+    this.#drain(false);
+  }
+
+  #batchResult(batch: Batch, op: RequestOp, i: number, r: BatchResult): void {
+    batch.ops.delete(op);
+    if (batch.done) return;
+    batch.results[i] = r;
+    if (--batch.remaining === 0) {
+      this.#endBatch(batch);
+      batch.resolve(batch.results);
+    }
+  }
+
+  #failBatch(batch: Batch, err: Error): void {
+    if (batch.done) return;
+    this.#endBatch(batch);
+    for (const op of [...batch.ops]) this.#settle(op);
+    batch.ops.clear();
+    batch.reject(err);
+  }
+
+  #endBatch(batch: Batch): void {
+    batch.done = true;
+    this.#batches.delete(batch);
+    if (batch.waiter) batch.waiter.cancelled = true;
+    if (batch.abortListener && batch.opts.signal) batch.opts.signal.removeEventListener('abort', batch.abortListener);
+  }
+
+  // ---- subscriptions -----------------------------------------------------------------
+
+  #leave(g: number): void {
+    const n = (this.#memberships.get(g) ?? 1) - 1;
+    if (n > 0) {
+      this.#memberships.set(g, n);
+      return;
+    }
+    this.#memberships.delete(g);
+    const boundToIt = g <= 32 && (this.#bindGroups & (1 << (g - 1))) !== 0;
+    if (!this.#closed && !boundToIt) {
+      this.#binding.setsockopt(this.#fd, this.#binding.constants.SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, g);
+    }
+  }
+
+  // ---- reading -----------------------------------------------------------------------
+
+  /** Whether anything needs the socket read now. */
+  #wantRead(): boolean {
+    if (this.#requestsWaiting > 0) return true;
+    const d = this.#dumpActive;
+    if (d?.sent && !d.done) return !d.congested() || this.#dumpQueue.length > 0;
+    return this.#subs.size > 0;
+  }
+
+  #ensurePolling(): void {
+    if (this.#polling || this.#closed) return;
+    const r = this.#binding.poll(this.#fd, this.#onReadable);
+    if (r < 0) {
+      this.#fatal(new SyscallError('poll', r));
+      return;
+    }
+    this.#polling = true;
+  }
+
+  #updatePolling(): void {
+    if (this.#closed) return;
+    if (this.#wantRead()) {
+      this.#ensurePolling();
+      return;
+    }
+    if (!this.#polling || this.#stopScheduled) return;
+    // Stop one turn of the event loop later: a caller that awaits one request and sends
+    // the next (in the same microtask run) keeps the poll registered.
+    this.#stopScheduled = true;
+    setImmediate(() => {
+      this.#stopScheduled = false;
+      if (this.#closed || !this.#polling || this.#wantRead()) return;
+      this.#binding.pollStop(this.#fd);
+      this.#polling = false;
+    });
+  }
+
+  readonly #onReadable = (status: number): void => {
+    if (this.#closed) return;
+    if (status === 0) this.#drain(false);
+    else if (status === this.#enobufs) this.#drain(true);
+    else this.#fatal(new SyscallError('poll', status));
+  };
+
+  /** Reads until EAGAIN (or until nothing needs reading) and dispatches every datagram. */
+  #drain(overrun: boolean): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    let reachedEnd = false;
+    try {
+      while (!this.#closed && this.#wantRead()) {
+        const n = this.#binding.recv(this.#fd, this.#rbuf, 0, this.#rbuf.length, this.#recvFlags, this.#addr);
+        if (n >= 0) this.#onDatagram(n);
+        else if (n === this.#eagain) {
+          reachedEnd = true;
+          break;
+        } else if (n === this.#enobufs) overrun = true;
+        else {
+          this.#fatal(new SyscallError('recvmsg', n));
+          return;
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+    if (reachedEnd) this.#unread = 0;
+    if (overrun && !this.#closed) this.#onOverrun(reachedEnd);
+    this.#updatePolling();
+  }
+
+  #onOverrun(readToEnd: boolean): void {
+    this.stats.overruns++;
+    for (const s of this.#subs) s.push({ type: 'overrun' });
+    if (!readToEnd) return;
+    // Everything queued has been read; the kernel answered these inside sendmsg, so their
+    // replies were among the datagrams it dropped.
+    for (const op of [...this.#inflight.values()]) {
+      if (op.kind !== 'request') continue;
+      this.#fail(op, new SyscallError('recvmsg', this.#enobufs,
+        `${label(op.info)}: the kernel dropped the reply (receive buffer overrun)`));
+    }
+  }
+
+  #fatal(err: SyscallError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failEverything(() => err, () => err);
+    for (const s of [...this.#subs]) s.end();
+    this.#subs.clear();
+    this.#polling = false;
+    this.#binding.close(this.#fd);
+  }
+
+  #onDatagram(n: number): void {
+    this.stats.received++;
+    const id = ++this.#datagramId;
+    const size = this.#rbuf.length;
+    const bytes = this.#rbuf.subarray(0, Math.min(n, size));
+    this.#tap?.('<', bytes.slice());
+    const sender = this.#addr[0]!;
+    const groups = this.#addr[1]!;
+    if (sender !== 0) {
+      this.stats.spoofed++;
+      return;
+    }
+    if (n > size) {
+      this.#onTruncated(bytes, n, groups);
+      return;
+    }
+    if (groups !== 0) this.#onMulticast(bytes, groups);
+    else this.#onUnicast(bytes, id);
+  }
+
+  /**
+   * A datagram longer than the receive buffer: recv(MSG_TRUNC) reported its real length
+   * but the rest of it is gone. Grow the buffer for the next, and fail what it answered.
+   */
+  #onTruncated(bytes: Uint8Array, n: number, groups: number): void {
+    this.stats.truncated++;
+    const old = this.#rbuf.length;
+    let size = old;
+    while (size < n) size *= 2;
+    this.#rbuf = new Uint8Array(size);
+    if (groups !== 0) {
+      for (const s of this.#subs) if (s.wants(groups)) s.push({ type: 'overrun' });
+      return;
+    }
+    const op = bytes.length >= NLMSG_HDRLEN ? this.#owner(bytes, 0) : undefined;
+    if (!op) {
+      this.stats.malformed++;
+      return;
+    }
+    const err = new SyscallError('recvmsg', -EMSGSIZE,
+      `${label(op.info)}: a ${n}-byte reply did not fit the ${old}-byte receive buffer (now ${size} bytes); retry`);
+    if (op instanceof DumpOp) this.#failDump(op, err);
+    else this.#fail(op, err);
+  }
+
+  /** The request in flight that the message at `o` answers, by its seq and pid. */
+  #owner(bytes: Uint8Array, o: number): Op | undefined {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const op = this.#inflight.get(v.getUint32(o + 8, true));
+    return op && v.getUint32(o + 12, true) === this.portId ? op : undefined;
+  }
+
+  #onUnicast(bytes: Uint8Array, id: number): void {
+    let dg: Datagram;
+    try {
+      dg = decodeDatagram(bytes, this.protocol);
+    } catch (err) {
+      this.#onMalformed(bytes, err, id);
+      return;
+    }
+    for (const m of dg.messages) this.#dispatch(m, id);
+  }
+
+  #dispatch(m: NlMsg, id: number): void {
+    const op = this.#inflight.get(m.seq);
+    if (!op || m.pid !== this.portId) {
+      this.stats.unmatched++;
+      return;
+    }
+    if (op instanceof DumpOp) {
+      this.#onDumpMessage(op, m, id);
+      return;
+    }
+    const r = op as RequestOp;
+    if (m.type === NLMSG_ERROR) {
+      if (m.errno === 0) this.#ok(r);
+      else this.#fail(r, netlinkError(m, r, this.protocol));
+    } else if (m.type === NLMSG_DONE) {
+      if (m.errno !== undefined && m.errno !== 0) this.#fail(r, netlinkError(m, r, this.protocol));
+      else this.#ok(r);
+    } else if (m.type !== NLMSG_NOOP && m.type !== NLMSG_OVERRUN) {
+      r.replies.push(m);
+      if (!r.ack && !(m.flags & NLM_F_MULTI)) this.#ok(r);
+    }
+  }
+
+  /**
+   * A kernel datagram that does not decode. The messages before the fault are dispatched;
+   * an NLMSG_ERROR or NLMSG_DONE is decoded without the protocol (its errno matters more
+   * than the echoed request); the request a faulty reply answers rejects with the
+   * DecodeError; the messages after it are decoded on their own.
+   */
+  #onMalformed(bytes: Uint8Array, err: unknown, id: number): void {
+    const e = err instanceof DecodeError ? err : new DecodeError(String(err), 0, 'datagram');
+    const partial = (err as { partial?: Datagram }).partial?.messages ?? [];
+    for (const m of partial) this.#dispatch(m, id);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let o = 0;
+    for (let i = 0; i < partial.length && bytes.length - o >= NLMSG_HDRLEN; i++) o += align4(v.getUint32(o, true));
+    if (bytes.length - o < NLMSG_HDRLEN) {
+      this.stats.malformed++;
+      return;
+    }
+    const len = v.getUint32(o, true);
+    const type = v.getUint16(o + 4, true);
+    const whole = len >= NLMSG_HDRLEN && len <= bytes.length - o;
+    let handled = false;
+    if (whole && (type === NLMSG_ERROR || type === NLMSG_DONE)) {
+      try {
+        for (const m of decodeDatagram(bytes.subarray(o, o + len)).messages) this.#dispatch(m, id);
+        handled = true;
+      } catch {
+        // Not even the header of the control message decodes: fall through.
+      }
+    }
+    if (!handled) {
+      const op = this.#owner(bytes, o);
+      if (!op) this.stats.malformed++;
+      else if (op instanceof DumpOp) this.#failDump(op, e);
+      else this.#fail(op, e);
+    }
+    if (whole && o + align4(len) < bytes.length) this.#onUnicast(bytes.subarray(o + align4(len)), id);
+  }
+
+  #onMulticast(bytes: Uint8Array, groups: number): void {
+    let messages: NlMsg[];
+    try {
+      messages = decodeDatagram(bytes, this.protocol).messages;
+    } catch (err) {
+      this.stats.malformed++;
+      messages = (err as { partial?: Datagram }).partial?.messages ?? [];
+    }
+    let delivered = false;
+    for (const s of this.#subs) {
+      if (!s.wants(groups)) continue;
+      delivered = true;
+      for (const msg of messages) s.push({ type: 'message', msg });
+    }
+    if (!delivered) this.stats.unmatched += messages.length;
+  }
+}
