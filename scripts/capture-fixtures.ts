@@ -1,7 +1,7 @@
 /**
  * Records real iproute2 netlink traffic as test fixtures.
  *
- *   sudo npx tsx scripts/capture-fixtures.ts [--strace-logs]
+ *   sudo npx tsx scripts/capture-fixtures.ts [--strace-logs | --strace-logs-only]
  *
  * Creates two private network namespaces (unique names), builds a small multi-homed
  * network in them (veth pairs, documentation addresses only: 192.0.2.0/24, 198.51.100.0/24,
@@ -22,7 +22,8 @@
  * deleted only once every command has been recorded, then the new ones are written, so a
  * failed run leaves the tree as it was. `--strace-logs` also re-records the strace logs that
  * test/capture/strace.test.ts reads (test/fixtures/strace/*.strace); their tests pin exact
- * values, so re-record them only on purpose.
+ * values, so re-record them only on purpose; `--strace-logs-only` does that without
+ * rewriting the fixtures.
  *
  * The namespaces are always deleted: on success, on error, on SIGINT/SIGTERM. Nothing runs
  * in the host's namespace except `ip netns add/del` of the two names created here.
@@ -460,6 +461,22 @@ async function recordStraceLogs(): Promise<void> {
   const r = await run('ip', inNs(['strace', ...STRACE, 'sh', '-c', script]));
   if (!r.stderr.includes('resumed>')) throw new Error('the two-process log has no <... resumed> line; run again');
   save('ip-monitor-two-procs.strace', r.stderr);
+
+  // strace -f -Y on the stderr it shares with two failing ip commands: now and then an ip
+  // error message lands inside a half-printed call line, which strace ends on the next line
+  // (`bind(3, {...}, 12RTNETLINK answers: Network is unreachable` then `) = 0`). That is a
+  // race, so try until it happens, preferring a cut sendmsg/recvmsg.
+  const race = 'ip route get 203.0.113.5 & ip -6 route get 2001:db8:ffff::1; wait';
+  let best = '';
+  for (let i = 0; i < 80; i++) {
+    const t = (await run('ip', inNs(['strace', ...STRACE, '-Y', 'sh', '-c', race]))).stderr;
+    const cut = /^.*\n\)/m.exec(t);
+    if (!cut) continue;
+    best = t;
+    if (/\] (sendmsg|recvmsg)\(/.test(cut[0])) break;
+  }
+  if (best) save('ip-two-procs-shared-stderr.strace', best);
+  else console.warn('  no cut line in 80 tries: kept test/fixtures/strace/ip-two-procs-shared-stderr.strace');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -491,7 +508,8 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root: it creates network namespaces and runs strace');
   await must('strace', ['-V']);
   await must('ip', ['-V']);
-  const withLogs = process.argv.includes('--strace-logs');
+  const logsOnly = process.argv.includes('--strace-logs-only');
+  const withLogs = logsOnly || process.argv.includes('--strace-logs');
   tmp = mkdtempSync(join(tmpdir(), 'nlwcap-'));
 
   for (const ns of [NS, PEER]) {
@@ -524,6 +542,10 @@ async function main(): Promise<void> {
   commands += 1 + MONITOR_CHANGES.length;
   if (withLogs) await recordStraceLogs();
 
+  if (logsOnly) {
+    console.log(`${commands} commands run; fixtures left as they were (--strace-logs-only)`);
+    return;
+  }
   const counts = writeFixtures();
   console.log('\ncommands recorded:');
   for (const s of summary) console.log(`  ${s.fixture.padEnd(34)} ${String(s.datagrams).padStart(3)}  ${s.command}`);

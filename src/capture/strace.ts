@@ -22,7 +22,7 @@
  * netlink (with `-xx`, or in its default escaping). When both are present the dump wins.
  *
  * Understood around the calls: `[pid N] ` and bare `N ` prefixes (`-f` to stderr or to a
- * file), `-t`/`-tt`/`-ttt`/`-r` timestamps, `-i` instruction pointers, `-T` times, `-yy`
+ * file, with `-Y` comm names), `-t`/`-tt`/`-ttt`/`-r` timestamps, `-i` instruction pointers, `-T` times, `-yy`
  * fd annotations (`3<NETLINK:[ROUTE:3319]>`), `-X raw` / `-X verbose` constants,
  * `<unfinished ...>` / `<... recvmsg resumed>` pairs, signals and exits.
  *
@@ -211,14 +211,17 @@ interface Pending {
   lineNo: number;
 }
 
+/** `[pid N] ` or `N ` (with -Y: `[pid N<comm>] `, `N<comm> `), then -t/-r time, then -i address. */
 const PREFIX_RE =
-  /^ *(?:\[pid +(\d+)\] +|(\d+) +)?(?:(?:\d\d:\d\d:\d\d(?:\.\d+)?|\d+\.\d+) +)?(?:\[[0-9a-f]{8,16}\] +)?/;
+  /^ *(?:\[pid +(\d+)(?:<[^>]*>)?\] +|(\d+)(?:<[^>]*>)? +)?(?:(?:\d\d:\d\d:\d\d(?:\.\d+)?|\d+\.\d+) +)?(?:\[[0-9a-f]{8,16}\] +)?/;
 const CALL_RE = /^([A-Za-z_][A-Za-z0-9_]*)\(/;
 const RESUMED_RE = /^<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>/;
 const RET_RE = /^\s*=\s*(\?|-?\d+|0x[0-9a-fA-F]+)/;
 const DUMP_HEADER_RE = /^ \* (\d+) bytes in buffer (\d+)\s*$/;
 const DUMP_LINE_RE = /^ \| ([0-9a-fA-F]{5,16})  (.{50})(.{16}) \|\s*$/;
 const UNFINISHED = '<unfinished ...>';
+/** How many foreign lines may separate a cut call line from its end. */
+const MAX_CONTINUATION_LINES = 8;
 
 function parseNumber(s: string): number | undefined {
   if (/^-?\d+$/.test(s)) return Number.parseInt(s, 10);
@@ -489,6 +492,8 @@ class Parser {
   private originClaimed = false;
   private readonly pending = new Map<string, Pending>();
   private current: Call | null = null;
+  /** A call line cut short by the program's own output, waiting for its continuation. */
+  private dangling: { text: string; pid: number | undefined; key: string; lineNo: number; tries: number } | null = null;
   private lineNo = 0;
   private lineOffset = 0;
 
@@ -525,16 +530,32 @@ class Parser {
       return;
     }
     if (line.startsWith(' > ')) return; // -k stack trace of the call above
-    this.finish();
 
-    if (line.startsWith('strace: Process ')) {
+    if (line.startsWith('strace: ')) {
+      this.finish();
+      this.dangling = null;
       const m = /^strace: Process (\d+) attached/.exec(line);
       if (m) this.announced.add(Number(m[1]));
       return;
     }
     const pm = PREFIX_RE.exec(line) as RegExpExecArray;
-    const pidText = pm[1] ?? pm[2];
     const rest = line.slice(pm[0].length);
+    const resumed = RESUMED_RE.exec(rest);
+    const recognized = resumed !== null || rest.startsWith('+++ ') || rest.startsWith('--- ') || CALL_RE.test(rest);
+    if (!recognized) {
+      // Not strace's: the traced program's own output on a shared stderr. It may have cut a
+      // call line in two (`sendmsg(3, {...}, 0RTNETLINK answers: ...` then `) = 36`), so it
+      // is offered to a call left incomplete just before; it does not end a hex dump.
+      const d = this.dangling;
+      if (d) {
+        d.text += line;
+        if (this.callText(d.text, d.pid, d.key, d.lineNo) || ++d.tries >= MAX_CONTINUATION_LINES) this.dangling = null;
+      }
+      return;
+    }
+    this.finish();
+    this.dangling = null;
+    const pidText = pm[1] ?? pm[2];
     const pid = this.resolvePid(pidText === undefined ? undefined : Number(pidText));
     const key = pid === undefined ? '' : String(pid);
 
@@ -545,7 +566,6 @@ class Parser {
     }
     if (rest.startsWith('--- ')) return;
 
-    const resumed = RESUMED_RE.exec(rest);
     if (resumed) {
       const p = this.pending.get(key);
       this.pending.delete(key);
@@ -556,17 +576,24 @@ class Parser {
         this.current = this.ignoredCall(name);
         return;
       }
-      this.call(p.head + rest.slice(resumed[0].length), pid, key, p.lineNo);
+      const text = p.head + rest.slice(resumed[0].length);
+      if (!this.callText(text, pid, key, p.lineNo)) this.dangling = { text, pid, key, lineNo: p.lineNo, tries: 0 };
       return;
     }
-    const cm = CALL_RE.exec(rest);
-    if (!cm) return;
-    const trimmed = rest.trimEnd();
+    if (!this.callText(rest, pid, key, this.lineNo)) this.dangling = { text: rest, pid, key, lineNo: this.lineNo, tries: 0 };
+  }
+
+  /**
+   * A call's text from its name on: parks it if `<unfinished ...>`, runs it if complete.
+   * False when it is neither (cut by other output, `<detached ...>`, the end of the log).
+   */
+  private callText(text: string, pid: number | undefined, key: string, startLine: number): boolean {
+    const trimmed = text.trimEnd();
     if (trimmed.endsWith(UNFINISHED)) {
-      this.pending.set(key, { head: trimmed.slice(0, -UNFINISHED.length).trimEnd(), lineNo: this.lineNo });
-      return;
+      this.pending.set(key, { head: trimmed.slice(0, -UNFINISHED.length).trimEnd(), lineNo: startLine });
+      return true;
     }
-    this.call(rest, pid, key, this.lineNo);
+    return this.call(text, pid, key, startLine);
   }
 
   /** The pid a line belongs to; strace leaves the prefix out while only one process is traced. */
@@ -605,21 +632,27 @@ class Parser {
     };
   }
 
-  private call(text: string, pid: number | undefined, key: string, startLine: number): void {
+  /** Runs a complete call; false if `text` has no closing `)` and `= result`. */
+  private call(text: string, pid: number | undefined, key: string, startLine: number): boolean {
     const cm = CALL_RE.exec(text);
-    if (!cm) return;
+    if (!cm) return false;
     const name = cm[1] as string;
     const scanned = scanArgs(text, cm[0].length);
-    if (!scanned) return; // cut off (`<detached ...>`, a killed strace): no result to read
+    if (!scanned) return false;
     const rm = RET_RE.exec(text.slice(scanned.end));
-    if (!rm) return;
-    const { args } = scanned;
-    const ret = parseNumber(rm[1] as string);
-    const ok = ret !== undefined && ret >= 0;
+    if (!rm) return false;
     const call = this.ignoredCall(name);
     call.lineNo = startLine;
     call.pid = pid;
     this.current = call;
+    this.apply(call, scanned.args, parseNumber(rm[1] as string), key);
+    return true;
+  }
+
+  /** What a completed call does to the fd tables, or the datagram it carries. */
+  private apply(call: Call, args: string[], ret: number | undefined, key: string): void {
+    const name = call.name;
+    const ok = ret !== undefined && ret >= 0;
     const table = this.table(key);
 
     if (SEND_CALLS.has(name) || RECV_CALLS.has(name)) {
@@ -857,7 +890,8 @@ class Parser {
     if (call.direction === '>' || !call.truncOk ? len !== call.ret : len > call.ret) {
       at(`${call.name} ${verb} ${call.ret} bytes but the log holds ${len}`);
     }
-    this.emit(call, bytes);
+    // A MSG_TRUNC read into an empty buffer consumes a datagram without copying any of it.
+    if (len > 0) this.emit(call, bytes);
   }
 
   private missing(call: Call, why: string): void {
@@ -891,7 +925,9 @@ function concat(segs: Segment[]): Uint8Array {
 }
 
 /**
- * Reads the netlink datagrams of an strace log, in log order.
+ * Reads the netlink datagrams of an strace log, in the order their calls completed (with
+ * `-f`, a recvmsg that waited while another process sent comes after that send, although
+ * its `line`, where it started, is earlier).
  *
  * Kept: successful sends and receives on netlink sockets. Skipped: MSG_PEEK probes (and
  * MSG_ERRQUEUE reads), failed calls (`= -1 EAGAIN ...`, `= ?`), calls that returned 0, and

@@ -124,9 +124,10 @@ describe('parseStrace on recorded logs', () => {
     expect(split).toBe(2);
     // The monitor hears the add, then the del, each after the request that caused it.
     const monitor = ds[0]!.pid;
-    const events = ds.filter((d) => d.pid === monitor && headers(d.bytes)[0]!.seq !== headers(ds[0]!.bytes)[0]!.seq);
-    const eventTypes = events.map((d) => d.bytes[4]).filter((t) => t === 24 || t === 25);
-    expect(eventTypes).toEqual([24, 25]);
+    // Notifications carry the port id of the process that asked for the change; the replies
+    // to the monitor's own dump carry its port id, which is its pid.
+    const events = ds.filter((d) => d.pid === monitor && d.direction === '<' && d.fd === 3 && headers(d.bytes)[0]!.pid !== monitor);
+    expect(events.map((d) => d.bytes[4])).toEqual([24, 25]);
     const add = ds.findIndex((d) => d.pid !== monitor && d.direction === '>' && d.bytes[4] === 24);
     const heard = ds.findIndex((d) => d.pid === monitor && d.bytes[4] === 24 && d.bytes[6] !== 2 /* NLM_F_MULTI */);
     expect(add).toBeGreaterThanOrEqual(0);
@@ -134,6 +135,23 @@ describe('parseStrace on recorded logs', () => {
     expect(ds[heard]!.line).toBeLessThan(ds[add]!.line); // started waiting before the add was sent
     // The monitor's last recvmsg was interrupted (= ? ERESTARTSYS) and is not a datagram.
     expect(text).toMatch(/resumed>.*= \? ERESTARTSYS/);
+  });
+
+  it('program output cutting a call line on a shared stderr (strace -f -Y, two failing ip)', () => {
+    const text = log('ip-two-procs-shared-stderr.strace');
+    const lines = text.split('\n');
+    const cut = lines.findIndex((l, i) => i > 0 && l.startsWith(') = ') && /RTNETLINK answers/.test(lines[i - 1]!));
+    expect(cut).toBeGreaterThan(0);
+    const ds = parseStrace(text);
+    expect(new Set(ds.map((d) => d.pid)).size).toBe(2);
+    expect(ds.every((d) => d.protocol === 0)).toBe(true);
+    // Every dump strace announced is one datagram, in the same order.
+    const announced = [...text.matchAll(/^ \* (\d+) bytes in buffer 0$/gm)].map((m) => Number(m[1]));
+    expect(ds.map((d) => d.bytes.length)).toEqual(announced);
+    for (const d of ds) headers(d.bytes);
+    // Both lookups fail: each ip gets an NLMSG_ERROR with -ENETUNREACH.
+    const errors = ds.filter((d) => d.bytes[4] === 2).map((d) => new DataView(d.bytes.buffer, d.bytes.byteOffset).getInt32(16, true));
+    expect(errors).toEqual([-101, -101]);
   });
 
   it('a sendmsg with three iovecs is one datagram (ss over NETLINK_SOCK_DIAG)', () => {
@@ -345,6 +363,8 @@ describe('parseStrace on hand-made lines (shapes copied from real strace 6.1 out
     expect(e.path).toBe('strace:line 5');
     const [d] = parseStrace(t.split('\n').slice(0, 4).join('\n'));
     expect(d!.bytes.length).toBe(4);
+    const drained = 'socket(AF_NETLINK, SOCK_RAW, 0) = 3\nrecvmsg(3, {msg_iov=[{iov_base=NULL, iov_len=0}], msg_iovlen=1, msg_flags=MSG_TRUNC}, MSG_TRUNC) = 104\n';
+    expect(parseStrace(drained)).toEqual([]);
   });
 
   it('failed calls, MSG_PEEK and MSG_ERRQUEUE are skipped; -X verbose comments are read', () => {
@@ -403,6 +423,18 @@ describe('parseStrace on hand-made lines (shapes copied from real strace 6.1 out
       [51, 5, -1, 3],
       [50, 3, 0, 4],
       [50, 3, 0, 6],
+    ]);
+  });
+
+  it('-Y comm names in both prefix forms', () => {
+    const t =
+      '28017<ip> socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 3\n' +
+      '28017<ip> write(3, "\\x01\\x00", 2) = 2\n' +
+      '[pid 28023<ip>] socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 4\n' +
+      '[pid 28023<ip>] write(4, "\\x02\\x00", 2) = 2\n';
+    expect(parseStrace(t).map((d) => [d.pid, d.fd])).toEqual([
+      [28017, 3],
+      [28023, 4],
     ]);
   });
 
