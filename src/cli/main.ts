@@ -9,6 +9,7 @@ import { datagramToJSON, datagramFromJSON } from '../netlink/json.js';
 import { rtnetlink } from '../rtnl/protocol.js';
 import { parseHexLines, formatHexLines } from '../capture/hexlines.js';
 import { messageLine } from './text.js';
+import { explainCommand, EXPLAIN_HELP } from './explain.js';
 
 /** Where the command reads and writes. */
 export interface CliIO {
@@ -35,12 +36,16 @@ Commands:
                              line, optional leading '>' to the kernel or '<' from it, '#'
                              comments) and print one line per message, or JSON with --json.
   encode [FILE|-]            Read the JSON of 'decode --json' and print the hex lines back.
+  explain [--json] FILE|-|HEX...
+                             Every byte of every message at its offset: the field, its
+                             value and meaning (nlmsghdr, rtmsg, each attribute, padding).
   help [COMMAND]             Show help.
 
 Examples:
   nlwire decode test/fixtures/route/get-v4.01.hex
   echo '< 14000000030002000100000000000000 00000000' | nlwire decode --json
   nlwire decode --json dump.hex | nlwire encode     # reproduces dump.hex byte for byte
+  nlwire explain '> 240000001a000100c6e6096b0000000002200000000000000010000008000100cb007105'
 
 Exit codes: 0 success, 1 input that does not decode (the datagrams before it are printed),
 2 usage error.
@@ -115,14 +120,19 @@ async function encodeCommand(args: string[], io: CliIO): Promise<number> {
   return EXIT_OK;
 }
 
-const commands: Record<string, (args: string[], io: CliIO) => Promise<number>> = {
-  decode: decodeCommand,
-  encode: encodeCommand,
+const commands: Record<string, { run: (args: string[], io: CliIO) => Promise<number>; help: string }> = {
+  decode: { run: decodeCommand, help: HELP },
+  encode: { run: encodeCommand, help: HELP },
+  explain: { run: explainCommand, help: EXPLAIN_HELP },
 };
 
 /** Runs `nlwire ARGS`; returns the exit code. Never throws for bad input or usage. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === 'help' && rest[0] && commands[rest[0]]) {
+    io.stdout(commands[rest[0]]!.help);
+    return EXIT_OK;
+  }
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     io.stdout(HELP);
     return cmd === undefined ? EXIT_USAGE : EXIT_OK;
@@ -133,11 +143,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout(HELP);
+    io.stdout(f.help);
     return EXIT_OK;
   }
   try {
-    return await f(rest, io);
+    return await f.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`nlwire ${cmd}: ${e.message}\n`);

@@ -173,6 +173,15 @@ export function attrs<S extends Record<string, AttrSpec>>(
   return { prefix, name, byType, byKey };
 }
 
+/**
+ * The keys of an attribute object whose strings were sent without their terminating NUL.
+ * The kernel accepts both forms and always replies with the NUL; iproute2 omits it for some
+ * attributes (IFLA_INFO_KIND, IFLA_IFALIAS, RTAX_CC_ALGO). A symbol, so that it stays out of
+ * `Object.keys` and of iteration, yet survives a spread copy. In JSON such a value is written
+ * `{"text": "veth", "nul": false}`.
+ */
+export const NO_NUL: unique symbol = Symbol('nlwire.noNul');
+
 /** Nesting deeper than this is refused (the kernel's own limit is 16 on input). */
 export const MAX_NEST_DEPTH = 32;
 
@@ -196,7 +205,7 @@ function readString(ctx: DecodeCtx, off: number, len: number): string {
     if (c >= 0x80) ascii = false;
   }
   const textEnd = nul < 0 ? end : nul;
-  if (nul !== end - 1) ctx.odd = true;
+  if (nul >= 0 && nul !== end - 1) ctx.odd = true;
   if (ascii) {
     let s = '';
     for (let i = off; i < textEnd; i++) s += String.fromCharCode(b[i]!);
@@ -276,6 +285,7 @@ export function decodeAttrs(table: AttrTable, ctx: DecodeCtx, start: number, end
   const v = ctx.view;
   const b = ctx.buf;
   let o = start;
+  let noNul = false;
   while (end - o >= 4) {
     const len = v.getUint16(o, LITTLE_ENDIAN);
     const rawType = v.getUint16(o + 2, LITTLE_ENDIAN);
@@ -292,6 +302,7 @@ export function decodeAttrs(table: AttrTable, ctx: DecodeCtx, start: number, end
       key = e.key;
       if ((rawType & ~NLA_TYPE_MASK) !== e.flags) ctx.odd = true;
       value = decodeValue(e, ctx, o + 4, len - 4, `${path}.${e.kname}`, depth);
+      if (e.kind === 'string' && (len === 4 || b[o + len - 1] !== 0)) noNul = true;
     } else {
       key = 'unknown' + type;
       const u: UnknownAttr = { type, flags: rawType & ~NLA_TYPE_MASK, data: b.slice(o + 4, o + len) };
@@ -303,6 +314,10 @@ export function decodeAttrs(table: AttrTable, ctx: DecodeCtx, start: number, end
       key = `${key}#${n}`;
     }
     out[key] = value;
+    if (noNul) {
+      ((out as { [NO_NUL]?: string[] })[NO_NUL] ??= []).push(key);
+      noNul = false;
+    }
     const next = o + align4(len);
     if (next > end) {
       // The last attribute of its parent without its padding: valid, but not what we write.
@@ -331,13 +346,13 @@ function isUnknownAttr(v: unknown): v is UnknownAttr {
 }
 
 /** Payload length of one value, without header or padding. */
-function valueLength(e: AttrEntry, value: unknown, path: string): number {
+function valueLength(e: AttrEntry, value: unknown, path: string, noNul = false): number {
   const fs = fixedSize[e.kind];
   if (fs !== undefined) return fs;
   switch (e.kind) {
     case 'string':
       if (typeof value !== 'string') throw new EncodeError(`expected a string, got ${typeof value}`, path);
-      return stringBytes(value) + 1;
+      return stringBytes(value) + (noNul ? 0 : 1);
     case 'bytes':
       if (!(value instanceof Uint8Array)) throw new EncodeError('expected a Uint8Array', path);
       return value.length;
@@ -362,18 +377,20 @@ function valueLength(e: AttrEntry, value: unknown, path: string): number {
 export function attrsLength(table: AttrTable, values: Record<string, unknown>, path: string): number {
   if (typeof values !== 'object' || values === null) throw new EncodeError('expected an object of attributes', path);
   let n = 0;
+  const noNul = (values as { [NO_NUL]?: string[] })[NO_NUL];
   for (const key in values) {
     const value = values[key];
     if (value === undefined) continue;
     const e = entryFor(table, key);
-    if (e) n += align4(4 + valueLength(e, value, `${path}.${e.kname}`));
+    if (e) n += align4(4 + valueLength(e, value, `${path}.${e.kname}`, noNul?.includes(key)));
     else if (isUnknownAttr(value)) n += align4(4 + value.data.length);
     else throw new EncodeError(`no attribute named ${key} in ${table.name}`, path);
   }
   return n;
 }
 
-function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, path: string): number {
+function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, path: string,
+  noNul = false): number {
   const v = ctx.view;
   switch (e.kind) {
     case 'u8': case 's8': case 'u16': case 's16': case 'u32': case 's32':
@@ -405,6 +422,7 @@ function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, p
         ctx.buf.set(enc, off);
         n = enc.length;
       }
+      if (noNul) return n;
       ctx.buf[off + n] = 0;
       return n + 1;
     }
@@ -438,6 +456,7 @@ function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, p
 export function encodeAttrs(table: AttrTable, values: Record<string, unknown>, ctx: EncodeCtx,
   off: number, path: string): number {
   const b = ctx.buf;
+  const noNul = (values as { [NO_NUL]?: string[] })[NO_NUL];
   let o = off;
   for (const key in values) {
     const value = values[key];
@@ -446,7 +465,7 @@ export function encodeAttrs(table: AttrTable, values: Record<string, unknown>, c
     let len: number;
     let type: number;
     if (e) {
-      len = 4 + writeValue(e, value, ctx, o + 4, `${path}.${e.kname}`);
+      len = 4 + writeValue(e, value, ctx, o + 4, `${path}.${e.kname}`, noNul?.includes(key));
       type = e.type | e.flags;
     } else if (isUnknownAttr(value)) {
       b.set(value.data, o + 4);
@@ -477,11 +496,13 @@ function valueToJSON(e: AttrEntry, value: unknown): unknown {
 /** JSON form of a decoded attribute object: same keys in the same order. */
 export function attrsToJSON(table: AttrTable, values: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const noNul = (values as { [NO_NUL]?: string[] })[NO_NUL];
   for (const key in values) {
     const value = values[key];
     if (value === undefined) continue;
     const e = entryFor(table, key);
-    if (e) out[key] = valueToJSON(e, value);
+    if (e && e.kind === 'string' && noNul?.includes(key)) out[key] = { text: value, nul: false };
+    else if (e) out[key] = valueToJSON(e, value);
     else if (isUnknownAttr(value)) {
       out[key] = value.flags
         ? { type: value.type, flags: value.flags, hex: toHex(value.data) }
@@ -529,6 +550,13 @@ export function attrsFromJSON(table: AttrTable, json: unknown, path: string): Re
   const out: Record<string, unknown> = {};
   for (const [key, j] of Object.entries(json as Record<string, unknown>)) {
     const e = entryFor(table, key);
+    if (e?.kind === 'string' && typeof j === 'object' && j !== null && (j as { nul?: unknown }).nul === false) {
+      const text = (j as { text?: unknown }).text;
+      if (typeof text !== 'string') throw jsonError('expected {"text": string, "nul": false}', `${path}.${e.kname}`);
+      out[key] = text;
+      ((out as { [NO_NUL]?: string[] })[NO_NUL] ??= []).push(key);
+      continue;
+    }
     if (e) {
       out[key] = valueFromJSON(e, j, `${path}.${e.kname}`);
       continue;
