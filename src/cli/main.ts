@@ -7,13 +7,19 @@ import { DecodeError, EncodeError } from '../netlink/errors.js';
 import { decodeDatagram, encodeDatagram } from '../netlink/message.js';
 import { datagramToJSON, datagramFromJSON } from '../netlink/json.js';
 import { rtnetlink } from '../rtnl/protocol.js';
-import { parseHexLines, formatHexLines } from '../capture/hexlines.js';
+import { formatHexLines } from '../capture/hexlines.js';
+import { readCapture, type CaptureFormat } from '../capture/detect.js';
+import { writePcap } from '../capture/pcap.js';
+import { NETLINK_ROUTE, netlinkProtocolNames } from '../netlink/constants.js';
+import { writeFileSync } from 'node:fs';
 import { messageLine } from './text.js';
 import { explainCommand, EXPLAIN_HELP } from './explain.js';
 
 /** Where the command reads and writes. */
 export interface CliIO {
   readStdin(): Promise<string>;
+  /** Standard input as bytes (captures are binary); defaults to readStdin's text. */
+  readStdinBytes?(): Promise<Uint8Array>;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -32,10 +38,15 @@ class UsageError extends Error {
 const HELP = `Usage: nlwire COMMAND [OPTIONS]
 
 Commands:
-  decode [--json] [FILE|-]   Decode netlink datagrams written as hex lines (one datagram per
-                             line, optional leading '>' to the kernel or '<' from it, '#'
-                             comments) and print one line per message, or JSON with --json.
-  encode [FILE|-]            Read the JSON of 'decode --json' and print the hex lines back.
+  decode [--json] [--format auto|pcap|pcapng|strace|hex] [FILE|-]
+                             Decode netlink datagrams from a capture: pcap or pcapng
+                             (LINKTYPE_NETLINK, as nlmon writes), an strace log (-e write=all
+                             -e read=all, or -xx), or hex lines (one datagram per line,
+                             optional leading '>' to the kernel or '<' from it, '#' comments).
+                             Prints one line per message, or JSON with --json.
+  encode [--pcap OUT] [FILE|-]
+                             Read the JSON of 'decode --json' and print the hex lines back,
+                             or write a pcap that Wireshark opens.
   explain [--json] FILE|-|HEX...
                              Every byte of every message at its offset: the field, its
                              value and meaning (nlmsghdr, rtmsg, each attribute, padding).
@@ -50,6 +61,27 @@ Examples:
 Exit codes: 0 success, 1 input that does not decode (the datagrams before it are printed),
 2 usage error.
 `;
+
+async function readBytes(file: string | undefined, io: CliIO): Promise<Uint8Array> {
+  if (file === undefined || file === '-') {
+    return io.readStdinBytes ? io.readStdinBytes() : new TextEncoder().encode(await io.readStdin());
+  }
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** Pulls `--name VALUE` out of args; returns the value. */
+function takeValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined) throw new UsageError(`${name} needs a value`);
+  args.splice(i, 2);
+  return v;
+}
 
 async function readInput(file: string | undefined, io: CliIO): Promise<string> {
   if (file === undefined || file === '-') return io.readStdin();
@@ -73,23 +105,34 @@ function parseArgs(args: string[], flags: string[]): { opts: Set<string>; files:
   return { opts, files };
 }
 
-async function decodeCommand(args: string[], io: CliIO): Promise<number> {
+async function decodeCommand(argv: string[], io: CliIO): Promise<number> {
+  const args = [...argv];
+  const format = takeValue(args, '--format') ?? 'auto';
+  if (!['auto', 'pcap', 'pcapng', 'strace', 'hex'].includes(format)) {
+    throw new UsageError(`unknown format ${format} (auto, pcap, pcapng, strace, hex)`);
+  }
   const { opts, files } = parseArgs(args, ['--json', '-j']);
   const json = opts.has('--json') || opts.has('-j');
-  const lines = parseHexLines(await readInput(files[0], io));
+  const captured = readCapture(await readBytes(files[0], io), format as CaptureFormat | 'auto');
   const out: unknown[] = [];
   let failure: string | undefined;
-  for (const [i, d] of lines.entries()) {
+  for (const [i, d] of captured.entries()) {
+    // Other netlink families decode generically: headers and payloads, never an error.
+    const proto = d.protocol === NETLINK_ROUTE ? rtnetlink : undefined;
+    const dir = d.direction ? d.direction + ' ' : '';
     try {
-      const dg = decodeDatagram(d.bytes, rtnetlink);
-      if (json) out.push(datagramToJSON(d.direction ? { ...dg, direction: d.direction } : dg, rtnetlink));
-      else {
-        for (const m of dg.messages) io.stdout(`${d.direction ? d.direction + ' ' : ''}${messageLine(m, rtnetlink)}\n`);
-        if (dg.trailing) io.stdout(`${d.direction ? d.direction + ' ' : ''}(${dg.trailing.length} trailing bytes)\n`);
+      const dg = decodeDatagram(d.bytes, proto);
+      if (json) {
+        const j = datagramToJSON(d.direction ? { ...dg, direction: d.direction } : dg, proto);
+        if (!proto) j.protocol = netlinkProtocolNames[d.protocol] ?? d.protocol;
+        out.push(j);
+      } else {
+        for (const m of dg.messages) io.stdout(`${dir}${messageLine(m, proto)}\n`);
+        if (dg.trailing) io.stdout(`${dir}(${dg.trailing.length} trailing bytes)\n`);
       }
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      failure = `datagram ${i + 1} (line ${d.line}): ${e.message}`;
+      failure = `datagram ${i + 1}: ${e.message}`;
       break;
     }
   }
@@ -101,7 +144,9 @@ async function decodeCommand(args: string[], io: CliIO): Promise<number> {
   return EXIT_OK;
 }
 
-async function encodeCommand(args: string[], io: CliIO): Promise<number> {
+async function encodeCommand(argv: string[], io: CliIO): Promise<number> {
+  const args = [...argv];
+  const pcapOut = takeValue(args, '--pcap');
   const { files } = parseArgs(args, []);
   const text = await readInput(files[0], io);
   let doc: unknown;
@@ -116,6 +161,11 @@ async function encodeCommand(args: string[], io: CliIO): Promise<number> {
     const dg = datagramFromJSON(d, rtnetlink, `datagram ${i + 1}`);
     return { direction: dg.direction, bytes: encodeDatagram(dg, rtnetlink) };
   });
+  if (pcapOut !== undefined) {
+    writeFileSync(pcapOut, writePcap(dgs));
+    io.stderr(`nlwire encode: wrote ${dgs.length} datagrams to ${pcapOut}\n`);
+    return EXIT_OK;
+  }
   io.stdout(formatHexLines(dgs));
   return EXIT_OK;
 }
@@ -161,9 +211,18 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-/** The process's own I/O. */
+/** The process's own I/O. A closed pipe (`nlwire decode f | head`) ends the program quietly. */
 export function processIO(): CliIO {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   return {
+    readStdinBytes: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
+    },
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -50,7 +50,7 @@ describe('nlwire decode', () => {
     const r = await cli(['decode'], `${getReq}\n${bad}\n${getReq}\n`);
     expect(r.code).toBe(1);
     expect(r.out.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toBe('nlwire decode: datagram 2 (line 2): RTM_NEWROUTE.RTA_OIF at byte 48: RTA_OIF payload is 3 bytes, expected 4\n');
+    expect(r.err).toBe('nlwire decode: datagram 2: RTM_NEWROUTE.RTA_OIF at byte 48: RTA_OIF payload is 3 bytes, expected 4\n');
   });
 
   it('bad hex, bad JSON, unknown command and missing file exit non-zero without a stack trace', async () => {
@@ -77,5 +77,29 @@ describe('the installed bin', () => {
     const bad = spawnSync('node', ['bin/nlwire.js', 'decode'], { input: '> 0c000000 18000000 00000000 00000000\n', encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('nlwire decode of captures', () => {
+  it('reads pcapng and strace logs by detecting their format', async () => {
+    const io = (bytes: Uint8Array) => {
+      let out = '';
+      return { io: { readStdin: async () => '', readStdinBytes: async () => bytes, stdout: (t: string) => { out += t; }, stderr: () => {} }, out: () => out };
+    };
+    const p = io(readFileSync('test/fixtures/pcap/route-get.pcapng'));
+    expect(await run(['decode'], p.io)).toBe(0);
+    expect(p.out()).toContain('< RTM_NEWROUTE seq 1795811014 pid 6162: 203.0.113.5 via 192.0.2.1 dev #3 src 192.0.2.10');
+    const forced = io(readFileSync('test/fixtures/pcap/route-get.pcapng'));
+    expect(await run(['decode', '--format', 'pcap'], forced.io)).toBe(1);
+  });
+
+  it('encode --pcap writes a capture that decodes back to the same datagrams', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/nlwire-cli-');
+    const j = await cli(['decode', '--json', 'test/fixtures/cli/route-get.hex']);
+    const w = await cli(['encode', '--pcap', `${dir}/x.pcap`], j.out);
+    expect(w.code).toBe(0);
+    const back = await cli(['decode', '--json', `${dir}/x.pcap`]);
+    expect(JSON.parse(back.out)).toEqual(JSON.parse(j.out));
   });
 });
