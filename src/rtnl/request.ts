@@ -66,11 +66,19 @@ export type IpFamily = 4 | 6;
 export type Dev = string | number;
 
 /**
- * Turns an interface name into its index. The client resolves every name an option holds
- * before building (a link lookup, cached), so the builders call this synchronously; it
- * throws for a name it does not know.
+ * Turns an interface name into its index, synchronously: the client's cached map. For a
+ * name it does not know it throws (the client's {@link MissingDevice}, looks the name up
+ * and builds again); `what` names the request (`route add 203.0.113.0/24`).
  */
-export type DevResolver = (name: string) => number;
+export type DevResolver = (name: string, what: string) => number;
+
+/** Thrown by a {@link DevResolver} for a name not in its map: look it up, then build again. */
+export class MissingDevice extends Error {
+  override readonly name = 'MissingDevice';
+  constructor(readonly dev: string, readonly what: string) {
+    super(`${what}: device "${dev}" not looked up yet`);
+  }
+}
 
 /** A request as the socket takes it: REQUEST and ACK (or DUMP) are added by the socket. */
 export interface RtnlRequest {
@@ -180,19 +188,20 @@ function uint(value: unknown, max: number, what: string): number {
   return value;
 }
 
-function devIndex(dev: Dev, resolve: DevResolver, what: string): number {
+/** The index of `dev` (a name or an index); `path` names the option for errors. */
+function devIndex(dev: Dev, resolve: DevResolver, what: string, path: string): number {
   if (typeof dev === 'number') {
-    if (!Number.isInteger(dev) || dev <= 0 || dev > 0x7fffffff) fail(what, `bad interface index ${dev}`);
+    if (!Number.isInteger(dev) || dev <= 0 || dev > 0x7fffffff) fail(path, `bad interface index ${dev}`);
     return dev;
   }
-  if (typeof dev !== 'string' || dev === '') fail(what, `expected an interface name or index, got ${String(dev)}`);
-  return resolve(dev);
+  if (typeof dev !== 'string' || dev === '') fail(path, `expected an interface name or index, got ${String(dev)}`);
+  return resolve(dev, what);
 }
 
 /** `dev` and `oif` of one set of options, which must agree when both are given. */
-function outputDev(o: { dev?: Dev; oif?: number }, resolve: DevResolver, what: string): number | undefined {
-  const a = o.dev === undefined ? undefined : devIndex(o.dev, resolve, `${what}: dev`);
-  const b = o.oif === undefined ? undefined : devIndex(o.oif, resolve, `${what}: oif`);
+function outputDev(o: { dev?: Dev; oif?: Dev }, resolve: DevResolver, what: string): number | undefined {
+  const a = o.dev === undefined ? undefined : devIndex(o.dev, resolve, what, `${what}: dev`);
+  const b = o.oif === undefined ? undefined : devIndex(o.oif, resolve, what, `${what}: oif`);
   if (a !== undefined && b !== undefined && a !== b) fail(what, `dev (${String(o.dev)}) and oif (${o.oif}) disagree`);
   return a ?? b;
 }
@@ -291,9 +300,8 @@ export function routeGetRequest(o: RouteGetOptions, resolve: DevResolver): Built
   }
   if (o.sport !== undefined) attrs.sport = uint(o.sport, 0xffff, `${what}: sport`);
   if (o.dport !== undefined) attrs.dport = uint(o.dport, 0xffff, `${what}: dport`);
-  if (o.iif !== undefined) attrs.iif = devIndex(o.iif, resolve, `${what}: iif`);
-  const oif = outputDev({ ...(o.dev !== undefined ? { dev: o.dev } : {}),
-    ...(o.oif !== undefined ? { oif: o.oif as number } : {}) }, resolve, what);
+  if (o.iif !== undefined) attrs.iif = devIndex(o.iif, resolve, what, `${what}: iif`);
+  const oif = outputDev(o, resolve, what);
   if (oif !== undefined) attrs.oif = oif;
   if (o.mark !== undefined) attrs.mark = u32(o.mark, `${what}: mark`);
   let flags = 0;
@@ -534,7 +542,7 @@ export function routeRequest(op: RouteOp, o: RouteOptions, resolve: DevResolver)
         if (!Number.isInteger(h.weight) || h.weight < 1 || h.weight > 256) fail(`${p}.weight`, `expected 1 to 256, got ${h.weight}`);
         hop.hops = h.weight - 1;
       }
-      if (h.dev !== undefined) hop.ifindex = devIndex(h.dev, resolve, `${p}.dev`);
+      if (h.dev !== undefined) hop.ifindex = devIndex(h.dev, resolve, what, `${p}.dev`);
       gatewayAttrs(family!, h.gateway, h.via, hop.attrs as Record<string, unknown>, p);
       return hop;
     });
@@ -820,7 +828,7 @@ export function linkGetRequest(dev: Dev): BuiltRequest {
   const what = `link get ${String(dev)}`;
   const body = { family: AF_UNSPEC, type: 0, index: 0, flags: 0, change: 0 };
   const attrs: Record<string, unknown> = { extMask: RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS };
-  if (typeof dev === 'number') body.index = devIndex(dev, () => 0, what);
+  if (typeof dev === 'number') body.index = devIndex(dev, () => 0, what, what);
   else if (typeof dev === 'string' && dev !== '') attrs.ifname = dev;
   else fail(what, 'expected an interface name or index');
   return { msg: { type: RTM_GETLINK, flags: 0, body, attrs }, what };
@@ -939,7 +947,7 @@ export function addrRequest(op: 'add' | 'del', o: AddrOptions, resolve: DevResol
   if (typeof o !== 'object' || o === null) fail(`addr ${op}`, 'expected an options object');
   const what = `addr ${op} ${String(o.address)} dev ${String(o.dev)}`;
   const p = parsePrefix(o.address, `${what}: address`);
-  const index = devIndex(o.dev, resolve, `${what}: dev`);
+  const index = devIndex(o.dev, resolve, what, `${what}: dev`);
   const body: Record<string, unknown> = { family: afOf(p.family), prefixlen: p.len, flags: 0, scope: 0, index };
   const attrs: Record<string, unknown> = { local: p.addr };
   if (typeof o.broadcast === 'string') {
@@ -987,7 +995,7 @@ export function addrListRequest(o: AddrListOptions, resolve: DevResolver): Built
     if (o.family !== 4 && o.family !== 6) fail(`${what}: family`, 'expected 4 or 6');
     filter.family = afOf(o.family);
   }
-  if (o.dev !== undefined) filter.index = devIndex(o.dev, resolve, `${what}: dev`);
+  if (o.dev !== undefined) filter.index = devIndex(o.dev, resolve, what, `${what}: dev`);
   return {
     msg: { type: RTM_GETADDR, flags: 0, body: { family: filter.family ?? AF_UNSPEC, prefixlen: 0, flags: 0, scope: 0, index: filter.index ?? 0 }, attrs: {} },
     what, filter,
@@ -1275,7 +1283,7 @@ export function neighListRequest(o: NeighListOptions, resolve: DevResolver): Bui
     filter.family = afOf(o.family);
   }
   const attrs: Record<string, unknown> = {};
-  if (o.dev !== undefined) attrs.ifindex = filter.index = devIndex(o.dev, resolve, `${what}: dev`);
+  if (o.dev !== undefined) attrs.ifindex = filter.index = devIndex(o.dev, resolve, what, `${what}: dev`);
   return {
     msg: { type: RTM_GETNEIGH, flags: 0, body: { family: filter.family ?? AF_UNSPEC, pad1: 0, pad2: 0, ifindex: 0, state: 0, flags: 0, type: 0 }, attrs },
     what, filter,
