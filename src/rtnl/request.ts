@@ -689,7 +689,7 @@ export interface Route {
   typeName?: string;
   /** rtm_tos. */
   tos: number;
-  /** RTA_PRIORITY. */
+  /** RTA_PRIORITY. The kernel leaves it out of IPv4 routes of metric 0 (fib_dump_info). */
   metric?: number;
   /** rtm_flags as `ip -j` names them (onlink, linkdown, ...). */
   flags: string[];
