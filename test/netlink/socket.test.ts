@@ -240,7 +240,7 @@ describe('request', () => {
     const [req] = sent(ks);
     fake.queueMessages(ks, [errorFor(req!, port, -22, { capped: false, extack: { msg: 'Invalid prefsrc address', offs: 36 } })], rtnetlink);
     await expect(p).rejects.toMatchObject({ code: 'EINVAL', extack: { attribute: 'RTA_PREFSRC' } });
-    expect((await p.catch((e: Error) => e)).message).toBe('RTM_NEWROUTE: EINVAL: Invalid prefsrc address (RTA_PREFSRC)');
+    expect(((await p.catch((e: unknown) => e)) as Error).message).toBe('RTM_NEWROUTE: EINVAL: Invalid prefsrc address (RTA_PREFSRC)');
     sock.close();
   });
 
