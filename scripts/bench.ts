@@ -18,6 +18,8 @@
  * Options: `--routes N`, `--record` (record again even if bench-data/ has the recording),
  * `--budget S` (seconds of timed passes per implementation, default 4), `--no-python`,
  * `--profile` (CPU profile of nlwire's decode into bench-data/, top functions printed).
+ * NLWIRE_BENCH_NETLINK=DIR loads the `netlink` npm package from DIR when node_modules has
+ * none (`npm install --prefix /tmp/nl netlink@0.3.0`, DIR /tmp/nl/node_modules/netlink).
  *
  * The namespace is `nlwire-bench-<pid>-<random>`, holds everything the recording adds
  * (lo, a veth pair, 192.0.2.10/24, the routes) and is deleted in `finally` and on
@@ -169,8 +171,12 @@ function ip(args: readonly string[]): string {
 }
 
 let liveNetns: string | undefined;
+const tempFiles = new Set<string>();
 
-function deleteNetns(): void {
+/** Deletes the recording namespace and temporary files, if any; from `finally` and signals. */
+function cleanUp(): void {
+  for (const f of tempFiles) rmSync(f, { force: true });
+  tempFiles.clear();
   const ns = liveNetns;
   if (!ns) return;
   liveNetns = undefined;
@@ -183,11 +189,12 @@ function deleteNetns(): void {
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    deleteNetns();
+    if (liveNetns) console.error(`bench: ${sig}, deleting namespace ${liveNetns}`);
+    cleanUp();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   });
 }
-process.on('exit', deleteNetns);
+process.on('exit', cleanUp);
 
 function newer(src: string, out: string): boolean {
   return !existsSync(out) || statSync(src).mtimeMs > statSync(out).mtimeMs;
@@ -233,9 +240,10 @@ async function record(opts: Options, file: string, metaFile: string): Promise<Me
   const batch = join(DATA, `batch-${process.pid}.txt`);
   const tmp = `${file}.${process.pid}.tmp`;
   const t0 = performance.now();
+  tempFiles.add(batch).add(tmp);
   try {
-    ip(['netns', 'add', ns]);
     liveNetns = ns;
+    ip(['netns', 'add', ns]);
     ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     ip(['-n', ns, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1']);
     ip(['-n', ns, 'addr', 'add', '192.0.2.10/24', 'dev', 'veth0']);
@@ -257,9 +265,7 @@ async function record(opts: Options, file: string, metaFile: string): Promise<Me
       + `routes added in ${((t1 - t0) / 1000).toFixed(1)} s, dumped in ${((performance.now() - t1) / 1000).toFixed(2)} s`);
     return meta;
   } finally {
-    deleteNetns();
-    rmSync(batch, { force: true });
-    rmSync(tmp, { force: true });
+    cleanUp();
   }
 }
 
@@ -652,7 +658,7 @@ async function main(): Promise<void> {
 }
 
 main().then(() => process.exit(0), (err: unknown) => {
-  deleteNetns();
+  cleanUp();
   console.error(err);
   process.exit(1);
 });
