@@ -19,9 +19,7 @@ import {
   NLM_F_APPEND,
 } from '../netlink/constants.js';
 import { EncodeError } from '../netlink/errors.js';
-import type { NlMsg, Protocol } from '../netlink/message.js';
-import { protocol } from '../netlink/message.js';
-import { NETLINK_ROUTE } from '../netlink/constants.js';
+import type { NlMsg } from '../netlink/message.js';
 import { formatIP, parseIP } from '../netlink/ip.js';
 import { bitNames } from '../netlink/struct.js';
 import type { UnknownAttr } from '../netlink/attrs.js';
@@ -31,11 +29,11 @@ import {
   RT_SCOPE_LINK, RT_SCOPE_HOST, RT_SCOPE_NOWHERE, RT_TABLE_MAIN, RT_TABLE_LOCAL,
   RT_TABLE_UNSPEC, RTM_F_LOOKUP_TABLE, RTM_F_FIB_MATCH, RTNH_F_ONLINK, RTAX_CC_ALGO,
   RTM_F_CLONED, rtnTypeNames, rtprotNames, rtScopeNames, rtTableNames, rtnhFlagNames,
-  routeMessages, type Metrics, type Nexthop, type Via, type RouteAttrs,
+  type Metrics, type Nexthop, type Via, type RouteAttrs,
 } from './route.js';
 import {
   RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTEXT_FILTER_VF,
-  RTEXT_FILTER_SKIP_STATS, iffNames, operstateNames, arphrdNames, linkMessages, IFF_UP, IFF_RUNNING,
+  RTEXT_FILTER_SKIP_STATS, iffNames, operstateNames, arphrdNames, IFF_UP, IFF_RUNNING,
   IFF_LOOPBACK, IFF_BROADCAST, IFF_POINTOPOINT, IFF_MULTICAST, IFF_NOARP, IFF_ALLMULTI, IFF_PROMISC,
   IFF_MASTER, IFF_SLAVE, IFF_DEBUG, IFF_DYNAMIC, IFF_AUTOMEDIA, IFF_PORTSEL, IFF_NOTRAILERS,
   IFF_LOWER_UP, IFF_DORMANT, IFF_ECHO,
@@ -43,15 +41,15 @@ import {
 } from './link.js';
 import {
   RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, ifaFlagNames,
-  ifaScopeNames, addrMessages, type AddrAttrs,
+  ifaScopeNames, type AddrAttrs,
 } from './addr.js';
 import {
   RTM_NEWRULE, RTM_DELRULE, RTM_GETRULE, FR_ACT_UNSPEC, FR_ACT_TO_TBL, FR_ACT_GOTO,
-  FIB_RULE_INVERT, ruleActionNames, ruleFlagNames, ipProtoNames, ruleMessages,
+  FIB_RULE_INVERT, ruleActionNames, ruleFlagNames, ipProtoNames,
   type RuleAttrs,
 } from './rule.js';
 import {
-  RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH, nudStateNames, ntfFlagNames, neighMessages,
+  RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH, nudStateNames, ntfFlagNames,
   type NeighAttrs,
 } from './neigh.js';
 
@@ -95,14 +93,6 @@ export interface BuiltRequest {
   msg: RtnlRequest;
   what: string;
 }
-
-/**
- * The rtnetlink messages the client sends and receives (route, link, addr, rule, neigh),
- * in case src/rtnl/protocol.ts does not describe them all yet.
- */
-export const clientProtocol: Protocol = protocol('NETLINK_ROUTE', NETLINK_ROUTE, [
-  ...routeMessages, ...linkMessages, ...addrMessages, ...ruleMessages, ...neighMessages,
-]);
 
 /** AF_INET / AF_INET6 for 4 / 6. */
 export function afOf(family: IpFamily): number {

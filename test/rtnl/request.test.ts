@@ -16,11 +16,12 @@ import {
 import { EncodeError, NetlinkError } from '../../src/netlink/errors.js';
 import { decodeDatagram, encodeMsg, type NlMsg } from '../../src/netlink/message.js';
 import {
-  type BuiltRequest, type DevResolver, type RouteOp, clientProtocol, routeGetRequest,
+  type BuiltRequest, type DevResolver, type RouteOp, routeGetRequest,
   routeRequest, routeListRequest, routeMatches, routeView, routeDefaults, addrRequest,
   addrListRequest, addrView, ruleRequest, ruleListRequest, ruleView, linkListRequest,
   linkGetRequest, linkView, linkNames, neighListRequest, parsePrefix, prefixText, devNames,
 } from '../../src/rtnl/request.js';
+import { rtnetlink } from '../../src/rtnl/protocol.js';
 import { RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RTN_LOCAL, RTN_BLACKHOLE } from '../../src/rtnl/route.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'client');
@@ -57,7 +58,7 @@ const u32 = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b
 /** Encodes `built` as it would go out, with the fixture request's sequence number and flags. */
 function encodeLike(built: BuiltRequest, req: Uint8Array): Uint8Array {
   return encodeMsg({ type: built.msg.type, flags: u16(req, 6), seq: u32(req, 8), pid: u32(req, 12),
-    body: built.msg.body, attrs: built.msg.attrs }, clientProtocol);
+    body: built.msg.body, attrs: built.msg.attrs }, rtnetlink);
 }
 
 /** The request of `type` the fixture holds (iproute2 may send others first). */
@@ -80,7 +81,7 @@ function expectSame(name: string, built: BuiltRequest, dump = false): void {
 
 /** Decodes the kernel's answers in a fixture (all datagrams, all messages). */
 function answers(name: string): NlMsg[] {
-  return fixture(name).received.flatMap((b) => decodeDatagram(b, clientProtocol).messages);
+  return fixture(name).received.flatMap((b) => decodeDatagram(b, rtnetlink).messages);
 }
 
 const gets: [string, Parameters<typeof routeGetRequest>[0]][] = [
