@@ -1319,7 +1319,10 @@ export class NetlinkSocket {
     else this.#fatal(new SyscallError('poll', status));
   };
 
-  /** Reads until EAGAIN (or until nothing needs reading) and dispatches every datagram. */
+  /**
+   * Reads until EAGAIN, or until nothing waits any more (which saves the final EAGAIN
+   * recv after the last reply), and dispatches every datagram.
+   */
   #drain(overrun: boolean): void {
     if (this.#draining) return;
     this.#draining = true;
@@ -1340,7 +1343,8 @@ export class NetlinkSocket {
     } finally {
       this.#draining = false;
     }
-    if (reachedEnd) this.#unread = 0;
+    // Replies queued for requests no longer waiting have all been read (or were dropped).
+    if (reachedEnd || this.#requestsWaiting === 0) this.#unread = 0;
     if (overrun && !this.#closed) this.#onOverrun(reachedEnd);
     this.#updatePolling();
   }
