@@ -1,6 +1,7 @@
 /**
- * nlwire: Linux netlink (rtnetlink) for Node.js. The codec (src/netlink, src/rtnl tables)
- * runs anywhere; the socket and client use the native shim.
+ * nlwire: Linux netlink (rtnetlink) for Node.js. Everything in `nlwire/codec`, plus the
+ * socket (over the native shim) and the rtnetlink client.
  */
-export * from './netlink/index.js';
-export * from './rtnl/index.js';
+export * from './codec.js';
+export * from './netlink/socket.js';
+export * from './rtnl/client.js';

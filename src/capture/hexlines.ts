@@ -16,6 +16,7 @@
  * Pure TypeScript: no Node APIs, so it runs in a browser.
  */
 import { DecodeError, EncodeError } from '../netlink/errors.js';
+import { toHex } from '../netlink/ip.js';
 
 /** One datagram read from hex lines. */
 export interface HexDatagram {
@@ -118,18 +119,6 @@ export function parseHexLines(text: string): HexDatagram[] {
 
 function isBlank(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0b || code === 0x0c || code === 0x0d;
-}
-
-const HEX = '0123456789abcdef';
-
-/** Lower-case hex, no separators. */
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i] as number;
-    s += HEX[b >> 4]! + HEX[b & 15]!;
-  }
-  return s;
 }
 
 /**

@@ -32,11 +32,11 @@
  * Pure TypeScript: no Node APIs, so it runs in a browser. Work is linear in the input.
  */
 import { DecodeError, EncodeError } from '../netlink/errors.js';
+import { ARPHRD_NETLINK } from '../rtnl/link.js';
 
 /** LINKTYPE_NETLINK, the pcap/pcapng link type of nlmon captures. */
 export const LINKTYPE_NETLINK = 253;
-/** ARPHRD_NETLINK (linux/if_arp.h), the cooked header's hardware type. */
-export const ARPHRD_NETLINK = 824;
+
 /** Length of the cooked header before each datagram. */
 export const COOKED_HEADER_LEN = 16;
 

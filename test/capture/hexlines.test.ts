@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatHexLines, parseHexLines, toHex } from '../../src/capture/hexlines.js';
+import { formatHexLines, parseHexLines } from '../../src/capture/hexlines.js';
+import { toHex } from '../../src/netlink/ip.js';
 import { DecodeError, EncodeError } from '../../src/netlink/errors.js';
 
 function decodeError(fn: () => unknown): DecodeError {

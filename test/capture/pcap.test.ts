@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { readPcap, writePcap, type CapturedDatagram } from '../../src/capture/pcap.js';
 import { readPcapng, readPcapngResult } from '../../src/capture/pcapng.js';
 import { detectFormat, readCapture } from '../../src/capture/detect.js';
-import { parseHexLines, toHex } from '../../src/capture/hexlines.js';
+import { parseHexLines } from '../../src/capture/hexlines.js';
+import { toHex } from '../../src/netlink/ip.js';
 import { DecodeError, EncodeError } from '../../src/netlink/errors.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
