@@ -23,6 +23,7 @@ import { createNetns, netnsUnavailableReason, type Netns } from '../helpers/netn
 
 /** linux/rtnetlink.h enum rtnetlink_groups. */
 const RTNLGRP_IPV4_ROUTE = 7;
+const RTNLGRP_IPV6_ROUTE = 11;
 
 const skipReason = netnsUnavailableReason();
 if (skipReason !== null) {
@@ -269,6 +270,37 @@ describe.skipIf(skipReason !== null)('NetlinkSocket against the kernel', () => {
         if (events.length === 2) break;
       }
       expect(events).toEqual([[RTM_NEWROUTE, '203.0.113.128'], [RTM_DELROUTE, '203.0.113.128']]);
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('on a receive overrun, rejects exactly the request whose ACK the kernel dropped', async () => {
+    const sock = NetlinkSocket.open(rtnetlink, { netns: ns.name, rcvbuf: 4096 });
+    try {
+      const sub = sock.subscribe([RTNLGRP_IPV6_ROUTE]);
+      // Queued while the buffer is empty: its ACK survives.
+      const before = sock.request(v4Route('198.51.100.64', 26, RTN_UNREACHABLE));
+      // The event loop is blocked while `ip` floods the small buffer with notifications.
+      ipBatch(ns, [...Array(300).keys()].map((i) => `route add unreachable 2001:db8:3::${i.toString(16)}/128`));
+      // Sent into a full buffer: the kernel makes the change, and drops the ACK.
+      const during = sock.request(v4Route('198.51.100.128', 26, RTN_UNREACHABLE), { what: 'route add 198.51.100.128/26' });
+      await expect(before).resolves.toEqual([]);
+      const err = await during.catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'SyscallError', code: 'ENOBUFS' });
+      expect((err as Error).message)
+        .toBe('route add 198.51.100.128/26: the kernel dropped the reply (receive buffer overrun): recvmsg: ENOBUFS');
+      expect(ns.exec('ip route show 198.51.100.128/26')).toMatch(/^unreachable/);
+      expect(sock.stats.overruns).toBeGreaterThanOrEqual(1);
+      let overrun = false;
+      for await (const ev of sub) {
+        if (ev.type === 'overrun') {
+          overrun = true;
+          break;
+        }
+      }
+      expect(overrun).toBe(true);
+      await expect(sock.request(v4Route('198.51.100.192', 26, RTN_UNREACHABLE))).resolves.toEqual([]);
     } finally {
       sock.close();
     }
