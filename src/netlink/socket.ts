@@ -152,6 +152,7 @@ export type OutgoingMessage = Omit<NlMsg, 'seq' | 'pid'> & { seq?: number; pid?:
  */
 export class DumpInterruptedError extends Error {
   override readonly name = 'DumpInterruptedError';
+  /** The dump request: its type, the seq of the last attempt, and `what`. */
   readonly request: RequestInfo;
   /** Dumps started, the restarts included. */
   readonly attempts: number;
@@ -367,7 +368,8 @@ class Batch {
 class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
   #queue: SubscriptionEvent[] = [];
   #head = 0;
-  #waiter: ((r: IteratorResult<SubscriptionEvent>) => void) | undefined;
+  /** Consumers waiting in next(), oldest first (next() may be called without awaiting). */
+  #waiters: Array<(r: IteratorResult<SubscriptionEvent>) => void> = [];
   #done = false;
   constructor(readonly groups: readonly number[], readonly mask: number, readonly anyGroup: boolean,
     private readonly release: (s: Subscription) => void) {}
@@ -380,9 +382,8 @@ class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
 
   push(ev: SubscriptionEvent): void {
     if (this.#done) return;
-    const w = this.#waiter;
+    const w = this.#waiters.shift();
     if (w) {
-      this.#waiter = undefined;
       w({ value: ev, done: false });
       return;
     }
@@ -400,9 +401,9 @@ class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
   /** The socket closed: deliver what is queued, then end. */
   end(): void {
     this.#done = true;
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.({ value: undefined, done: true });
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const w of ws) w({ value: undefined, done: true });
   }
 
   next(): Promise<IteratorResult<SubscriptionEvent>> {
@@ -418,7 +419,7 @@ class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
       return Promise.resolve({ value, done: false });
     }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => { this.#waiter = resolve; });
+    return new Promise((resolve) => { this.#waiters.push(resolve); });
   }
 
   /** Stops the subscription: leaves its groups (unless still used) and ends the iteration. */
@@ -749,6 +750,7 @@ export class NetlinkSocket {
    *
    * `return()` (breaking out of `for await`) leaves the groups no other subscription
    * uses. When the socket closes, the iteration ends after the queued notifications.
+   * An active subscription keeps the socket polled, and so Node's event loop alive.
    * Subscriptions are best kept on a socket of their own: a slow streaming dump on the
    * same socket stops its reading, and notifications are then lost to overruns.
    *
