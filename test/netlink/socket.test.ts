@@ -454,6 +454,18 @@ describe('dumps', () => {
     expect(n).toBe(parts * 2);
     sock.close();
   });
+
+  it('a dump started inside another dump\'s loop waits for it without a deadlock', async () => {
+    const { fake, sock, port } = setup();
+    dumpKernel(fake, port, 30, 2);
+    let outer = 0;
+    let inner = 0;
+    for await (const _ of sock.dump(routeDump())) {
+      if (outer++ === 0) inner = (await sock.dumpAll(routeDump())).length;
+    }
+    expect([outer, inner]).toEqual([60, 60]);
+    sock.close();
+  });
 });
 
 describe('overruns (ENOBUFS)', () => {
