@@ -468,7 +468,14 @@ function routesOf(ctx: Ctx, table: number): Promise<Route[]> {
   if (!p) {
     p = (async () => {
       const out: Route[] = [];
-      for await (const r of ctx.nl.route.list({ family: ctx.family, table })) out.push(r);
+      try {
+        for await (const r of ctx.nl.route.list({ family: ctx.family, table })) out.push(r);
+      } catch (err) {
+        // A table no route was ever added to does not exist (table default, usually): the
+        // lookup finds nothing there, as fib4_rule_action's -EAGAIN.
+        if (err instanceof NetlinkError && err.code === 'ENOENT') return [];
+        throw err;
+      }
       return out;
     })();
     ctx.tables.set(table, p);
@@ -1017,7 +1024,7 @@ export async function why(nl: Rtnl, query: WhyQuery): Promise<WhyReport> {
   } : null;
 
   // The story follows the kernel: its FIB entry, its egress, its source.
-  const used = fib.ok ? fib.route : ev.error ? undefined : ev.route;
+  const used = fib.ok ? fib.route : ev.route;
   const egress = get.ok && get.route.dev !== undefined
     ? { dev: get.route.dev, ...(get.route.gateway !== undefined ? { gateway: get.route.gateway } : {}) }
     : null;
@@ -1042,7 +1049,10 @@ export async function why(nl: Rtnl, query: WhyQuery): Promise<WhyReport> {
       }
       return { ...ipv6DevGetSaddr(ctx, addrs, dev, flow.dst), algorithm: `ipv6_dev_get_saddr(${devName(ctx, dev)}, ${flow.dstText})` };
     };
-    if (flow.src) {
+    if (flow.src && flow.input) {
+      // Forwarding selects no source: the packet keeps the one it came with.
+      source = srcOf(flow.srcText!, 'from', []);
+    } else if (flow.src) {
       const c = choice();
       const given = flow.input ? 'the forwarded packet keeps its source' : 'the socket is bound to it';
       const cands = c.candidates.map((x) => ({
@@ -1136,7 +1146,7 @@ const MAX_ALTERNATIVES = 8;
 async function advise(ctx: Ctx, q: WhyQuery, flow: Flow, addrs: Addr[], report: WhyReport, used: Route | undefined): Promise<WhyAdvice[]> {
   const out: WhyAdvice[] = [];
   // Forwarded packets keep their source; a destination of this host stays on lo.
-  if (flow.input || (used && used.typeName !== 'unicast')) return out;
+  if (flow.input || (used && ['local', 'broadcast', 'multicast', 'anycast'].includes(used.typeName ?? ''))) return out;
   const chosen = report.source?.address;
   const usable = addrs.filter((a) => {
     const f = addrFlags(a);
@@ -1155,7 +1165,7 @@ async function advise(ctx: Ctx, q: WhyQuery, flow: Flow, addrs: Addr[], report: 
       out.push({ kind: 'bindtodevice', text: `SO_BINDTODEVICE ${l.ifname} (or IP_UNICAST_IF / ip vrf exec): ${via(r)}`, result: r });
     }
   }
-  if (used && report.source && !flow.src) {
+  if (used && used.typeName === 'unicast' && report.source && !flow.src) {
     const alt = usable.find((a) => a.index === (used.oif ?? -1)) ?? usable[0];
     const addr = alt?.local ?? 'ADDRESS';
     out.push({
