@@ -221,12 +221,15 @@ function decodeMessage(ctx: DecodeCtx, start: number, end: number, proto: Protoc
     seq: v.getUint32(start + 8, LITTLE_ENDIAN),
     pid: v.getUint32(start + 12, LITTLE_ENDIAN),
   };
-  const path = pathPrefix + typeName(type, proto);
   const p = start + NLMSG_HDRLEN;
+  const spec = proto?.messages.get(type);
+  // Without a prefix (every top-level message) the path is a constant string: nothing is
+  // built per message on the hot path.
+  const name = spec?.name ?? typeName(type, proto);
+  const path = pathPrefix ? pathPrefix + name : name;
   if (type === NLMSG_ERROR) decodeError(ctx, msg, p, end, proto, path);
   else if (type === NLMSG_DONE) decodeDone(ctx, msg, p, end, path);
   else {
-    const spec = proto?.messages.get(type);
     const size = spec?.body?.size ?? 0;
     if (!spec || end - p < size) {
       if (spec && !(msg.flags & NLM_F_REQUEST)) {
