@@ -261,8 +261,8 @@ export async function whyCommand(args: string[], io: CliIO): Promise<number> {
     io.stdout(p.json ? JSON.stringify(report, null, 2) + '\n' : formatWhy(report));
     return report.error ? EXIT_UNREACHABLE : EXIT_OK;
   } catch (e) {
-    if (e instanceof NetlinkError || e instanceof SyscallError || e instanceof EncodeError || e instanceof TypeError) {
-      io.stderr(`nlwire why: ${e.message}\n`);
+    if (e instanceof NetlinkError || e instanceof SyscallError || e instanceof EncodeError) {
+      io.stderr(`nlwire why: ${e.message.replace(/^why: /, '')}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -32,7 +32,7 @@
  * @module
  */
 import type { Rtnl } from './client.js';
-import { NetlinkError } from '../netlink/errors.js';
+import { NetlinkError, EncodeError } from '../netlink/errors.js';
 import { parseIP, formatIP } from '../netlink/ip.js';
 import {
   type Route, type Rule, type Addr, type Link, type IpFamily, type RouteGetOptions, type Dev,
@@ -205,7 +205,7 @@ type Bytes = Uint8Array;
 
 function ipBytes(text: string): Bytes {
   const b = parseIP(text);
-  if (!b) throw new TypeError(`not an IP address: ${text}`);
+  if (!b) throw new EncodeError(`not an IP address: "${text}"`, 'why');
   return b;
 }
 
@@ -965,7 +965,7 @@ export async function why(nl: Rtnl, query: WhyQuery): Promise<WhyReport> {
   const family = dst.family;
   if (query.from !== undefined) {
     const from = parseAddress(query.from, 'why: from');
-    if (from.family !== family) throw new TypeError(`why: from ${query.from} is not of the destination's family`);
+    if (from.family !== family) throw new EncodeError(`${query.from} is not of the destination's family`, 'why: from');
   }
   const [rules, links, addrs] = await Promise.all([
     nl.rule.list({ family }), nl.link.list(), nl.addr.list({ family }),

@@ -384,6 +384,13 @@ describe.skipIf(unavailable !== null)(`why in a multi-homed private namespace${u
     expect(v.err).toBe('nlwire why: 203.0.113.5 is not an IPv6 address\n');
     const w = captureIO();
     expect(await whyCommand([], w)).toBe(2);
+    expect(w.err).toBe('nlwire why: which destination? (nlwire why DST)\n');
+    const f = captureIO();
+    expect(await whyCommand(['203.0.113.5', 'from', '2001:db8:1::10', '-n', ns.name], f)).toBe(2);
+    expect(f.err).toBe('nlwire why: from: 2001:db8:1::10 is not of the destination\'s family\n');
+    const x = captureIO();
+    expect(await whyCommand(['203.0.113.5', 'ipproto', 'bogus', '-n', ns.name], x)).toBe(2);
+    expect(x.err).toMatch(/^nlwire why: ipproto: unknown name "bogus"/);
     expect(parseWhyArgs(['to', '2001:db8::1', 'dev', 'veth0', 'mark', '0x10', 'ipproto', '6', '-j']))
       .toEqual({ query: { oif: 'veth0', mark: 16, ipproto: 6 }, dst: '2001:db8::1', json: true });
   });
