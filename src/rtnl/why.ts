@@ -1166,7 +1166,8 @@ async function advise(ctx: Ctx, q: WhyQuery, flow: Flow, addrs: Addr[], report: 
     }
   }
   if (used && used.typeName === 'unicast' && report.source && !flow.src) {
-    const alt = usable.find((a) => a.index === (used.oif ?? -1)) ?? usable[0];
+    const fresh = usable.filter((a) => !(addrFlags(a) & IFA_F_DEPRECATED));
+    const alt = fresh.find((a) => a.index === (used.oif ?? -1)) ?? fresh[0];
     const addr = alt?.local ?? 'ADDRESS';
     out.push({
       kind: 'route-src', text: `give the route a preferred source, for every socket that does not bind(): ${report.source.origin === 'prefsrc' ? `it has src ${report.source.address} now` : 'it has none now'}`,
