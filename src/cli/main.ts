@@ -14,6 +14,7 @@ import { NETLINK_ROUTE, netlinkProtocolNames } from '../netlink/constants.js';
 import { writeFileSync } from 'node:fs';
 import { messageLine } from './text.js';
 import { explainCommand, EXPLAIN_HELP } from './explain.js';
+import { whyCommand, WHY_HELP } from './why.js';
 
 /** Where the command reads and writes. */
 export interface CliIO {
@@ -50,6 +51,11 @@ Commands:
   explain [--json] FILE|-|HEX...
                              Every byte of every message at its offset: the field, its
                              value and meaning (nlmsghdr, rtmsg, each attribute, padding).
+  why DST [from SRC] [iif DEV] [oif DEV] [mark N] [uid N] [ipproto P] [sport N] [dport N]
+      [-4|-6] [-j] [-n NETNS]
+                             Why the kernel sends to DST as it does, and from which source
+                             address: the rule, the route, the egress, every candidate
+                             address with its verdict, and what an application could do.
   help [COMMAND]             Show help.
 
 Examples:
@@ -174,6 +180,7 @@ const commands: Record<string, { run: (args: string[], io: CliIO) => Promise<num
   decode: { run: decodeCommand, help: HELP },
   encode: { run: encodeCommand, help: HELP },
   explain: { run: explainCommand, help: EXPLAIN_HELP },
+  why: { run: whyCommand, help: WHY_HELP },
 };
 
 /** Runs `nlwire ARGS`; returns the exit code. Never throws for bad input or usage. */

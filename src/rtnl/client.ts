@@ -26,6 +26,8 @@ import { NetlinkError, EncodeError } from '../netlink/errors.js';
 import type { NlMsg } from '../netlink/message.js';
 import { errnoNumber } from '../netlink/errno.js';
 import { rtnetlink } from './protocol.js';
+import { why, type WhyQuery, type WhyReport } from './why.js';
+import { pcapRecorder, type PcapRecorder } from './record.js';
 import { RTM_NEWROUTE, RTM_DELROUTE } from './route.js';
 import { RTM_NEWLINK, RTM_DELLINK, type LinkAttrs } from './link.js';
 import { RTM_NEWADDR, RTM_DELADDR } from './addr.js';
@@ -92,6 +94,11 @@ export interface RtnlOptions {
   maxInFlight?: number;
   /** Sees every datagram sent and received, for captures. */
   onDatagram?: (direction: '>' | '<', bytes: Uint8Array) => void;
+  /**
+   * Records every datagram of this client and its monitors to this pcap file
+   * (LINKTYPE_NETLINK, which Wireshark opens), written as they pass, closed by close().
+   */
+  record?: string;
 }
 
 /** Options of one call. */
@@ -516,10 +523,12 @@ export class Rtnl {
   readonly #opts: RtnlOptions;
   readonly #devs: Devices;
   readonly #monitors = new Set<NetlinkSocket>();
+  readonly #recorder: PcapRecorder | undefined;
 
-  private constructor(socket: NetlinkSocket, opts: RtnlOptions) {
+  private constructor(socket: NetlinkSocket, opts: RtnlOptions, recorder?: PcapRecorder) {
     this.socket = socket;
     this.#opts = opts;
+    this.#recorder = recorder;
     this.#devs = new Devices(socket);
     this.route = new RouteApi(this.#devs);
     this.link = new LinkApi(this.#devs);
@@ -535,7 +544,23 @@ export class Rtnl {
    * @throws SyscallError when the socket cannot be made (ENOENT for an unknown netns name).
    */
   static async open(opts: RtnlOptions = {}): Promise<Rtnl> {
-    return new Rtnl(NetlinkSocket.open(rtnetlink, Rtnl.#socketOptions(opts)), opts);
+    const rec = opts.record === undefined ? undefined
+      : pcapRecorder(opts.record, opts.onDatagram ? { tap: opts.onDatagram } : {});
+    const o: RtnlOptions = rec ? { ...opts, onDatagram: rec.onDatagram } : opts;
+    try {
+      return new Rtnl(NetlinkSocket.open(rtnetlink, Rtnl.#socketOptions(o)), o, rec);
+    } catch (err) {
+      rec?.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Why the kernel routes `query.dst` as it does and picks its source address: the rule,
+   * the route, the egress, the candidates and their verdicts (see ./why.ts).
+   */
+  why(query: WhyQuery): Promise<WhyReport> {
+    return why(this, query);
   }
 
   static #socketOptions(opts: RtnlOptions): NetlinkSocketOptions {
@@ -611,5 +636,6 @@ export class Rtnl {
     for (const s of [...this.#monitors]) s.close();
     this.#monitors.clear();
     this.socket.close();
+    this.#recorder?.close();
   }
 }
