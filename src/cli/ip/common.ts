@@ -85,6 +85,8 @@ export interface LinkEntry {
   flags: number;
   /** ifi_type (ARPHRD_*). */
   type: number;
+  /** IFLA_TXQLEN. */
+  txqlen?: number;
 }
 
 /**
@@ -110,14 +112,14 @@ export class LinkCache {
   /** ll_remember_index: learns (or, for RTM_DELLINK, forgets) a link. */
   remember(m: NlMsg): void {
     const b = m.body as { index?: number; flags?: number; type?: number } | undefined;
-    const name = (m.attrs as { ifname?: string } | undefined)?.ifname;
+    const { ifname: name, txqlen } = (m.attrs ?? {}) as { ifname?: string; txqlen?: number };
     if (!b || b.index === undefined) return;
     if (m.type === RTM_DELLINK) {
       this.#byIndex.delete(b.index);
       return;
     }
     if (name === undefined) return;
-    this.#byIndex.set(b.index, { index: b.index, name, flags: b.flags ?? 0, type: b.type ?? 0 });
+    this.#byIndex.set(b.index, { index: b.index, name, flags: b.flags ?? 0, type: b.type ?? 0, ...(txqlen !== undefined ? { txqlen } : {}) });
   }
 
   /** Looks up the indexes not known yet (in the kernel); unknown ones stay unknown. */
