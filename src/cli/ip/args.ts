@@ -35,9 +35,12 @@ export function matches(arg: string, word: string): boolean {
   return arg.length > 0 && word.startsWith(arg);
 }
 
-/** invarg(): `Error: argument "ARG" is wrong: MSG`. */
+/**
+ * invarg(): `Error: argument "ARG" is wrong: MSG`. Most of iproute2's messages end with
+ * `\n` and invarg adds another: the blank line is kept, as ip prints it.
+ */
 export function invarg(msg: string, arg: string): never {
-  throw new IpUsageError(`Error: argument "${arg}" is wrong: ${msg.replace(/\n$/, '')}`);
+  throw new IpUsageError(`Error: argument "${arg}" is wrong: ${msg}`);
 }
 
 /** duparg2(). */
