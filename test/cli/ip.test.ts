@@ -207,6 +207,8 @@ describe.skipIf(unavailable !== null)(`nlwire ip-style commands vs ip in a priva
         ['203.0.113.5', 'from', '192.0.2.10'],
         ['203.0.113.5', 'from', '192.0.2.10', 'iif', 'veth1'],
         ['203.0.113.5', 'from', '192.0.2.10', 'iif', 'veth1', 'oif', 'veth0'],
+        ['203.0.113.5', 'from', '198.51.100.7', 'iif', 'veth1'],
+        ['203.0.113.5', 'from', '198.51.100.7', 'iif', 'veth1', 'oif', 'veth0'],
         ['203.0.113.5', 'oif', 'veth1'],
         ['203.0.113.5', 'mark', '7', 'uid', '1000', 'ipproto', 'tcp', 'sport', '1000', 'dport', '443'],
         ['203.0.113.5', 'mark', '0x20', 'uid', '0'],
