@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { messageLine } from './text.js';
 import { explainCommand, EXPLAIN_HELP } from './explain.js';
 import { whyCommand, WHY_HELP } from './why.js';
+import { dispatchIp, ipCommands, IP_COMMANDS_HELP } from './ip/index.js';
 
 /** Where the command reads and writes. */
 export interface CliIO {
@@ -56,7 +57,7 @@ Commands:
                              Why the kernel sends to DST as it does, and from which source
                              address: the rule, the route, the egress, every candidate
                              address with its verdict, and what an application could do.
-  help [COMMAND]             Show help.
+${IP_COMMANDS_HELP}  help [COMMAND]             Show help.
 
 Examples:
   nlwire decode test/fixtures/route/get-v4.01.hex
@@ -64,8 +65,9 @@ Examples:
   nlwire decode --json dump.hex | nlwire encode     # reproduces dump.hex byte for byte
   nlwire explain '> 240000001a000100c6e6096b0000000002200000000000000010000008000100cb007105'
 
-Exit codes: 0 success, 1 input that does not decode (the datagrams before it are printed),
-2 usage error.
+Exit codes: 0 success; 1 input that does not decode (the datagrams before it are printed);
+2 usage error. The ip-style commands exit as ip does (2 when the kernel refuses, 1 for an
+unknown device); why exits 1 when the kernel has no route.
 `;
 
 async function readBytes(file: string | undefined, io: CliIO): Promise<Uint8Array> {
@@ -181,10 +183,15 @@ const commands: Record<string, { run: (args: string[], io: CliIO) => Promise<num
   encode: { run: encodeCommand, help: HELP },
   explain: { run: explainCommand, help: EXPLAIN_HELP },
   why: { run: whyCommand, help: WHY_HELP },
+  ...ipCommands,
 };
 
 /** Runs `nlwire ARGS`; returns the exit code. Never throws for bad input or usage. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
+  // ip-style commands: [-4|-6] [-j] [-p] [-n NETNS] route|addr|link|rule|neigh|monitor ...,
+  // the object abbreviated as ip allows (r, a, l, ru, n, mo).
+  const ip = dispatchIp(argv, io);
+  if (ip) return ip;
   const [cmd, ...rest] = argv;
   if (cmd === 'help' && rest[0] && commands[rest[0]]) {
     io.stdout(commands[rest[0]]!.help);
