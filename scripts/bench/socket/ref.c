@@ -33,6 +33,10 @@
  *                                      ms per dump (best, median) of each.
  *   count FAMILY                       one dump: the number of routes of FAMILY.
  *
+ * Each figure comes with the CPU time (user + system, getrusage) of the measured part: the
+ * kernel's netlink work runs in the process's own context, so this counts it too, and is
+ * less disturbed than wall time by other load on a shared machine.
+ *
  * usage: ref MODE ARGS... ; RCVBUF from the environment variable REF_RCVBUF (default 8 MiB).
  */
 #include <arpa/inet.h>
@@ -43,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -67,6 +72,14 @@ static double now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* User + system CPU seconds of this process so far: the kernel's netlink work runs in it. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void die(const char *what)
@@ -325,6 +338,7 @@ static int mode_get(long n, int k, int ack)
 	}
 	memset(&sums, 0, sizeof(sums));
 	int per = ack ? 2 : 1;
+	double c0 = cpu_s();
 	double t0 = now_us();
 	if (k <= 1) {
 		for (long i = 0; i < n; i++) {
@@ -364,14 +378,15 @@ static int mode_get(long n, int k, int ack)
 		}
 	}
 	double secs = (now_us() - t0) / 1e6;
+	double cpu = cpu_s() - c0;
 	if (sums.routes != (unsigned long)n || sums.prefsrc != (unsigned long)n) {
 		fprintf(stderr, "ref get: %lu routes, %lu with prefsrc, for %ld gets\n", sums.routes, sums.prefsrc, n);
 		return 1;
 	}
 	qsort(lat, (size_t)n, sizeof(double), cmp_double);
 	printf("{\"n\":%ld,\"inflight\":%d,\"ack\":%d,\"p50us\":%.3f,\"p99us\":%.3f,\"meanus\":%.3f,\"seconds\":%.6f,"
-	       "\"perSecond\":%.1f,\"routes\":%lu,\"prefsrc\":%lu}\n",
-	       n, k, ack, lat[n / 2], lat[(size_t)(n * 0.99)], secs * 1e6 / n, secs, n / secs, sums.routes, sums.prefsrc);
+	       "\"perSecond\":%.1f,\"cpuSeconds\":%.6f,\"routes\":%lu,\"prefsrc\":%lu}\n",
+	       n, k, ack, lat[n / 2], lat[(size_t)(n * 0.99)], secs * 1e6 / n, secs, n / secs, cpu, sums.routes, sums.prefsrc);
 	return 0;
 }
 
@@ -384,6 +399,7 @@ static int mode_add(long n, int family, enum add_mode mode, long batch, long sta
 	char *out = malloc(cap);
 	if (!out)
 		die("malloc");
+	double c0 = cpu_s();
 	double t0 = now_us();
 	long sends = 0;
 	if (mode == ADD_ACKED) {
@@ -423,8 +439,9 @@ static int mode_add(long n, int family, enum add_mode mode, long batch, long sta
 		}
 	}
 	double secs = (now_us() - t0) / 1e6;
-	printf("{\"n\":%ld,\"batch\":%ld,\"sends\":%ld,\"seconds\":%.6f,\"perSecond\":%.1f,\"failures\":%lu,\"firstErrno\":%d}\n",
-	       n, mode == ADD_ACKED ? 1 : batch, sends, secs, n / secs, failures, first_errno);
+	double cpu = cpu_s() - c0;
+	printf("{\"n\":%ld,\"batch\":%ld,\"sends\":%ld,\"seconds\":%.6f,\"perSecond\":%.1f,\"cpuSeconds\":%.6f,\"failures\":%lu,\"firstErrno\":%d}\n",
+	       n, mode == ADD_ACKED ? 1 : batch, sends, secs, n / secs, cpu, failures, first_errno);
 	return failures ? 1 : 0;
 }
 
@@ -439,9 +456,11 @@ static int mode_dump(int family, int repeats)
 	char req[256];
 	double *recv_ms = malloc(sizeof(double) * (size_t)repeats);
 	double *parse_ms = malloc(sizeof(double) * (size_t)repeats);
+	double *recv_cpu = malloc(sizeof(double) * (size_t)repeats);
+	double *parse_cpu = malloc(sizeof(double) * (size_t)repeats);
 	unsigned long datagrams = 0, bytes = 0, messages = 0;
 	struct sums parsed = { 0 };
-	if (!recv_ms || !parse_ms)
+	if (!recv_ms || !parse_ms || !recv_cpu || !parse_cpu)
 		die("malloc");
 	for (int r = 0; r < 2 * repeats + 2; r++) {
 		/* Passes alternate recv-only and parsed; the first two are warm-up. */
@@ -454,6 +473,7 @@ static int mode_dump(int family, int repeats)
 		rtm->rtm_family = family == 6 ? AF_INET6 : AF_INET;
 		memset(&sums, 0, sizeof(sums));
 		unsigned long dg = 0, by = 0, msgs = 0;
+		double c0 = cpu_s();
 		double t0 = now_us();
 		send_buf(nlh, nlh->nlmsg_len);
 		for (int done = 0; !done;) {
@@ -479,12 +499,15 @@ static int mode_dump(int family, int repeats)
 			}
 		}
 		double ms = (now_us() - t0) / 1e3;
+		double cms = (cpu_s() - c0) * 1e3;
 		if (r < 2)
 			continue;
 		if (parse) {
+			parse_cpu[(r - 2) / 2] = cms;
 			parse_ms[(r - 2) / 2] = ms;
 			parsed = sums;
 		} else {
+			recv_cpu[(r - 2) / 2] = cms;
 			recv_ms[(r - 2) / 2] = ms;
 			datagrams = dg;
 			bytes = by;
@@ -500,10 +523,14 @@ static int mode_dump(int family, int repeats)
 	}
 	qsort(recv_ms, (size_t)repeats, sizeof(double), cmp_double_ms);
 	qsort(parse_ms, (size_t)repeats, sizeof(double), cmp_double_ms);
-	printf("{\"repeats\":%d,\"recvOnly\":{\"bestMs\":%.3f,\"medianMs\":%.3f},\"parsed\":{\"bestMs\":%.3f,\"medianMs\":%.3f},"
+	qsort(recv_cpu, (size_t)repeats, sizeof(double), cmp_double_ms);
+	qsort(parse_cpu, (size_t)repeats, sizeof(double), cmp_double_ms);
+	printf("{\"repeats\":%d,\"recvOnly\":{\"bestMs\":%.3f,\"medianMs\":%.3f,\"cpuMs\":%.3f},"
+	       "\"parsed\":{\"bestMs\":%.3f,\"medianMs\":%.3f,\"cpuMs\":%.3f},"
 	       "\"datagrams\":%lu,\"bytes\":%lu,\"messages\":%lu,\"routes\":%lu,\"dst\":%lu,\"gateway\":%lu,\"prefsrc\":%lu,"
 	       "\"oif\":%lu,\"table\":%lu,\"priority\":%lu}\n",
-	       repeats, best_recv, recv_ms[repeats / 2], best_parse, parse_ms[repeats / 2], datagrams, bytes, messages,
+	       repeats, best_recv, recv_ms[repeats / 2], recv_cpu[repeats / 2], best_parse, parse_ms[repeats / 2],
+	       parse_cpu[repeats / 2], datagrams, bytes, messages,
 	       parsed.routes, parsed.dst, parsed.gateway, parsed.prefsrc, parsed.oif, parsed.table, parsed.priority);
 	return 0;
 }

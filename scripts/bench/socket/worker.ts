@@ -13,8 +13,9 @@
  * - `{ cmd: 'get', api, n, inflight }`: n route gets of {@link getDst} (i), one at a time
  *   (inflight 1) or `inflight` concurrent chains; latency of each (call to resolve).
  * - `{ cmd: 'add', api, family, n, start? }`: routes [start, start + n) of ./routes.ts.
- * - `{ cmd: 'dump', api, family, repeats, memory? }`: every table of `family`, each route
- *   read into the cross-check sums; with `memory`, one pass with the peak RSS measured.
+ * - `{ cmd: 'dump', api, family, repeats, warmup?, memory? }`: every table of `family`, each
+ *   route read into the cross-check sums, after an untimed pass unless `warmup` is false;
+ *   with `memory`, one pass with the peak RSS measured.
  * - `{ cmd: 'failures', family }`: addMany over routes that exist and some that do not,
  *   checking that each failure comes back on its own route (nlwire only).
  * - `{ cmd: 'profile', file, inner }`: runs `inner` under the CPU profiler, writes `file`.
@@ -60,6 +61,8 @@ export interface GetResult {
   p99us: number;
   seconds: number;
   perSecond: number;
+  /** User + system CPU seconds of the process over the timed part (the kernel's work included). */
+  cpuSeconds: number;
   prefsrc: number;
   /** Datagrams sent and received per get, from the socket's counters (nlwire only). */
   sendsPerGet?: number;
@@ -70,6 +73,7 @@ export interface AddResult {
   n: number;
   seconds: number;
   perSecond: number;
+  cpuSeconds: number;
   failures: number;
   firstError?: string;
   sends?: number;
@@ -77,8 +81,9 @@ export interface AddResult {
 }
 
 export interface DumpResult {
-  /** Milliseconds of each timed pass. */
+  /** Milliseconds of each timed pass, wall and CPU (user + system). */
   ms: number[];
+  cpuMs: number[];
   sums: Sums;
   /** With `memory`: RSS before the dump and its peak during it (VmHWM), bytes. */
   rssBefore?: number;
@@ -89,6 +94,12 @@ export interface DumpResult {
 
 function zeroSums(): Sums {
   return { routes: 0, dst: 0, gateway: 0, prefsrc: 0, oif: 0, table: 0, priority: 0 };
+}
+
+/** User + system CPU seconds of this process so far. */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -114,9 +125,10 @@ function resetPeak(): void {
  * Runs `fn(i)` for i in [0, n), one at a time or in `inflight` chains, timing each call.
  * Returns the latencies (µs, sorted) and the wall time.
  */
-async function timedCalls(n: number, inflight: number, fn: (i: number) => Promise<void>): Promise<{ lat: Float64Array; seconds: number }> {
+async function timedCalls(n: number, inflight: number, fn: (i: number) => Promise<void>): Promise<{ lat: Float64Array; seconds: number; cpuSeconds: number }> {
   const lat = new Float64Array(n);
   let next = 0;
+  const c0 = cpuNow();
   const t0 = performance.now();
   if (inflight <= 1) {
     for (let i = 0; i < n; i++) {
@@ -136,14 +148,15 @@ async function timedCalls(n: number, inflight: number, fn: (i: number) => Promis
     await Promise.all(Array.from({ length: inflight }, chain));
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuNow() - c0;
   lat.sort();
-  return { lat, seconds };
+  return { lat, seconds, cpuSeconds };
 }
 
-function getResult(n: number, inflight: number, t: { lat: Float64Array; seconds: number }, prefsrc: number): GetResult {
+function getResult(n: number, inflight: number, t: { lat: Float64Array; seconds: number; cpuSeconds: number }, prefsrc: number): GetResult {
   return {
     n, inflight, p50us: percentile(t.lat, 0.5), p99us: percentile(t.lat, 0.99), seconds: t.seconds,
-    perSecond: n / t.seconds, prefsrc,
+    perSecond: n / t.seconds, cpuSeconds: t.cpuSeconds, prefsrc,
   };
 }
 
@@ -223,7 +236,9 @@ class NlwireImpl {
       };
       const s0 = { ...nl.socket.stats };
       let t0 = 0;
+      let c0 = 0;
       if (api === 'client') {
+        c0 = cpuNow();
         t0 = performance.now();
         for (let i = start; i < start + n; i++) {
           try {
@@ -234,12 +249,14 @@ class NlwireImpl {
         }
       } else if (api === 'client-many') {
         const routes = Array.from({ length: n }, (_, k) => routeOf(family, start + k));
+        c0 = cpuNow();
         t0 = performance.now();
         const res = await nl.route.addMany(routes);
         for (const r of res) if (!r.ok) failed(r.error);
       } else {
         const oif = (await nl.link.get(NEXT_HOP[family].dev)).index;
         if (api === 'socket') {
+          c0 = cpuNow();
           t0 = performance.now();
           for (let i = start; i < start + n; i++) {
             try {
@@ -250,14 +267,16 @@ class NlwireImpl {
           }
         } else {
           const msgs = Array.from({ length: n }, (_, k) => addMsg(family, start + k, oif));
+          c0 = cpuNow();
           t0 = performance.now();
           const res = await nl.socket.requestBatch(msgs);
           for (const r of res) if (!r.ok) failed(r.error);
         }
       }
       const seconds = (performance.now() - t0) / 1000;
+      const cpuSeconds = cpuNow() - c0;
       return {
-        n, seconds, perSecond: n / seconds, failures, ...(firstError ? { firstError } : {}),
+        n, seconds, perSecond: n / seconds, cpuSeconds, failures, ...(firstError ? { firstError } : {}),
         sends: nl.socket.stats.sent - s0.sent, recvs: nl.socket.stats.received - s0.received,
       };
     } finally {
@@ -395,6 +414,7 @@ class NetlinkPkgImpl {
       const flags = this.pkg.FlagsNew.CREATE | this.pkg.FlagsNew.EXCL;
       let failures = 0;
       let firstError: string | undefined;
+      const c0 = cpuNow();
       const t0 = performance.now();
       for (let i = start; i < start + n; i++) {
         const dst = dstOf(family, i);
@@ -413,7 +433,7 @@ class NetlinkPkgImpl {
         }
       }
       const seconds = (performance.now() - t0) / 1000;
-      return { n, seconds, perSecond: n / seconds, failures, ...(firstError ? { firstError } : {}) };
+      return { n, seconds, perSecond: n / seconds, cpuSeconds: cpuNow() - c0, failures, ...(firstError ? { firstError } : {}) };
     } finally {
       sock.socket.close();
     }
@@ -455,6 +475,8 @@ interface Command {
   start?: number;
   repeats?: number;
   memory?: boolean;
+  /** dump: a first, untimed pass (default true). */
+  warmup?: boolean;
   file?: string;
   inner?: Command;
 }
@@ -468,23 +490,31 @@ async function dump(impl: Impl, c: Command): Promise<DumpResult> {
     resetPeak();
     let heapPeak = 0;
     const timer = setInterval(() => { heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed); }, 5);
+    const c0 = cpuNow();
     const t0 = performance.now();
     const r = await impl.dumpOnce(api, family);
     const ms = performance.now() - t0;
+    const cpuMs = (cpuNow() - c0) * 1000;
     clearInterval(timer);
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-    return { ms: [ms], sums: r.sums, rssBefore, rssPeak: status('VmHWM'), heapPeak, datagrams: r.datagrams };
+    return { ms: [ms], cpuMs: [cpuMs], sums: r.sums, rssBefore, rssPeak: status('VmHWM'), heapPeak, datagrams: r.datagrams };
   }
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   let last: { sums: Sums; datagrams: number } | undefined;
   const repeats = c.repeats ?? 5;
-  for (let k = 0; k < repeats + 1; k++) {
+  const first = c.warmup === false ? 0 : 1;
+  for (let k = 0; k < repeats + first; k++) {
+    const c0 = cpuNow();
     const t0 = performance.now();
     last = await impl.dumpOnce(api, family);
     // The first pass warms the JIT up.
-    if (k > 0) ms.push(performance.now() - t0);
+    if (k >= first) {
+      ms.push(performance.now() - t0);
+      cpuMs.push((cpuNow() - c0) * 1000);
+    }
   }
-  return { ms, sums: last!.sums, datagrams: last!.datagrams };
+  return { ms, cpuMs, sums: last!.sums, datagrams: last!.datagrams };
 }
 
 async function profile(impl: Impl, c: Command): Promise<unknown> {
