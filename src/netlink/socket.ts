@@ -495,6 +495,16 @@ export class NetlinkSocket {
   #stopScheduled = false;
   #draining = false;
   #unread = 0;
+  /**
+   * Datagrams read on the send path (to keep the receive buffer from overrunning), to be
+   * dispatched on a later turn of the event loop: settling promises inside send() would let
+   * a caller that awaits request after request run on microtasks alone and starve every
+   * timer, poll callback and other socket of the process.
+   */
+  #pending: Array<{ bytes: Uint8Array; n: number; sender: number; groups: number }> = [];
+  /** Requests in flight when read-ahead met an overrun: their replies may be among the lost. */
+  #pendingOverrun: Op[] | undefined;
+  #pendingScheduled = false;
   #datagramId = 0;
   #rbuf = new Uint8Array(RECV_BUFFER_BYTES);
   readonly #addr = new Uint32Array(2);
@@ -919,7 +929,7 @@ export class NetlinkSocket {
     if (op.kind === 'dump') (op as DumpOp).lastActivity = Date.now();
     this.#armTimer(op);
     this.#unread += REPLY_COST;
-    if (this.#unread * 2 >= this.rcvbuf) this.#drain(false);
+    if (this.#unread * 2 >= this.rcvbuf) this.#readAhead();
   }
 
   #armTimer(op: Op, ms = op.timeout): void {
@@ -929,6 +939,10 @@ export class NetlinkSocket {
 
   #onTimer(op: Op): void {
     op.timer = undefined;
+    if (op.done) return;
+    // Timers run before poll callbacks in a turn of the event loop: read what the kernel
+    // has already answered before calling the request late.
+    if (!this.#closed) this.#drain(false);
     if (op.done) return;
     if (op instanceof DumpOp) {
       // A dump times out only when the kernel, not the consumer, is late.
@@ -1232,8 +1246,9 @@ export class NetlinkSocket {
     this.stats.sent++;
     this.#tap?.('>', buf.slice(0, off));
     for (const op of ops) this.#armTimer(op);
-    // The kernel has answered the whole chunk by now: read the ACKs before the next send.
-    this.#drain(false);
+    // The kernel has answered the whole chunk by now: read the ACKs before the next send
+    // (they are dispatched on the next turn of the event loop).
+    this.#readAhead();
   }
 
   #batchResult(batch: Batch, op: RequestOp, i: number, r: BatchResult): void {
@@ -1330,9 +1345,10 @@ export class NetlinkSocket {
     this.#draining = true;
     let reachedEnd = false;
     try {
+      this.#dispatchPending();
       while (!this.#closed && this.#wantRead()) {
         const n = this.#binding.recv(this.#fd, this.#rbuf, 0, this.#rbuf.length, this.#recvFlags, this.#addr);
-        if (n >= 0) this.#onDatagram(n);
+        if (n >= 0) this.#onDatagram(this.#rbuf.subarray(0, Math.min(n, this.#rbuf.length)), n, this.#addr[0]!, this.#addr[1]!);
         else if (n === this.#eagain) {
           reachedEnd = true;
           break;
@@ -1351,13 +1367,14 @@ export class NetlinkSocket {
     this.#updatePolling();
   }
 
-  #onOverrun(readToEnd: boolean): void {
+  #onOverrun(readToEnd: boolean, victims: Op[] = [...this.#inflight.values()]): void {
     this.stats.overruns++;
     for (const s of this.#subs) s.push({ type: 'overrun' });
     if (!readToEnd) return;
     // Everything queued has been read; the kernel answered these inside sendmsg, so their
     // replies were among the datagrams it dropped.
-    for (const op of [...this.#inflight.values()]) {
+    for (const op of victims) {
+      if (op.done) continue;
       if (op.kind !== 'request') continue;
       this.#fail(op, new SyscallError('recvmsg', this.#enobufs,
         `${label(op.info)}: the kernel dropped the reply (receive buffer overrun)`));
@@ -1374,19 +1391,71 @@ export class NetlinkSocket {
     this.#binding.close(this.#fd);
   }
 
-  #onDatagram(n: number): void {
+  /**
+   * Reads what the kernel has queued, up to EAGAIN, without dispatching it: the send path
+   * calls this, and the datagrams are handled on the next turn of the event loop (or by the
+   * next drain, whichever comes first; order is kept).
+   */
+  #readAhead(): void {
+    if (this.#draining || this.#closed) return;
+    for (;;) {
+      const n = this.#binding.recv(this.#fd, this.#rbuf, 0, this.#rbuf.length, this.#recvFlags, this.#addr);
+      if (n >= 0) {
+        this.#pending.push({
+          bytes: this.#rbuf.slice(0, Math.min(n, this.#rbuf.length)), n, sender: this.#addr[0]!, groups: this.#addr[1]!,
+        });
+      } else if (n === this.#eagain) {
+        this.#unread = 0;
+        if (this.#pendingOverrun) this.#pendingOverrun = [...this.#inflight.values()];
+        break;
+      } else if (n === this.#enobufs) this.#pendingOverrun = [];
+      else {
+        this.#fatal(new SyscallError('recvmsg', n));
+        return;
+      }
+    }
+    if (!this.#pendingScheduled && (this.#pending.length > 0 || this.#pendingOverrun !== undefined)) {
+      this.#pendingScheduled = true;
+      setImmediate(() => {
+        this.#pendingScheduled = false;
+        if (this.#closed || this.#draining) return;
+        this.#draining = true;
+        try {
+          this.#dispatchPending();
+        } finally {
+          this.#draining = false;
+        }
+        this.#updatePolling();
+      });
+    }
+  }
+
+  /** Dispatches the datagrams {@link #readAhead} read, in order. */
+  #dispatchPending(): void {
+    if (this.#pending.length === 0 && this.#pendingOverrun === undefined) return;
+    const list = this.#pending;
+    this.#pending = [];
+    for (const d of list) {
+      if (this.#closed) return;
+      this.#onDatagram(d.bytes, d.n, d.sender, d.groups);
+    }
+    const victims = this.#pendingOverrun;
+    if (victims) {
+      this.#pendingOverrun = undefined;
+      // Read to EAGAIN after the overrun: the requests then in flight lost their replies.
+      this.#onOverrun(true, victims);
+    }
+  }
+
+  #onDatagram(bytes: Uint8Array, n: number, sender: number, groups: number): void {
     this.stats.received++;
     const id = ++this.#datagramId;
-    const size = this.#rbuf.length;
-    const bytes = this.#rbuf.subarray(0, Math.min(n, size));
     this.#tap?.('<', bytes.slice());
-    const sender = this.#addr[0]!;
-    const groups = this.#addr[1]!;
     if (sender !== 0) {
       this.stats.spoofed++;
       return;
     }
-    if (n > size) {
+    if (n > bytes.length) {
       this.#onTruncated(bytes, n, groups);
       return;
     }
@@ -1400,10 +1469,10 @@ export class NetlinkSocket {
    */
   #onTruncated(bytes: Uint8Array, n: number, groups: number): void {
     this.stats.truncated++;
-    const old = this.#rbuf.length;
-    let size = old;
+    const old = bytes.length;
+    let size = Math.max(old, this.#rbuf.length);
     while (size < n) size *= 2;
-    this.#rbuf = new Uint8Array(size);
+    if (size > this.#rbuf.length) this.#rbuf = new Uint8Array(size);
     if (groups !== 0) {
       for (const s of this.#subs) if (s.wants(groups)) s.push({ type: 'overrun' });
       return;
