@@ -23,11 +23,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Rng } from './fuzz/rng.js';
 import { loadSeeds } from './fuzz/seeds.js';
 import { targets, targetByName, Gen, inputSize, type Input } from './fuzz/targets.js';
-import { emptyStats, mergeStats, type Found, type TargetStats } from './fuzz/runner.js';
-import { saveRegression } from './fuzz/regressions.js';
+import { emptyStats, mergeStats, shrink, signature, type Found, type TargetStats } from './fuzz/runner.js';
+import { saveRegression, loadRegressions } from './fuzz/regressions.js';
 import type { WorkerData, WorkerMessage } from './fuzz/worker.js';
 
 const root = join(import.meta.dirname, '..');
@@ -43,12 +44,13 @@ interface Args {
   progressSeconds: number;
   save: boolean;
   stallSeconds: number;
+  reshrink: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     inputs: 1_000_000, seed: 1, decoders: targets.map((t) => t.name), workers: 2, probeEvery: 5000,
-    progressSeconds: 10, save: true, stallSeconds: 120,
+    progressSeconds: 10, save: true, stallSeconds: 120, reshrink: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
@@ -70,8 +72,9 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--progress-seconds') a.progressSeconds = int();
     else if (k === '--stall-seconds') a.stallSeconds = int();
     else if (k === '--no-save') a.save = false;
+    else if (k === '--reshrink') a.reshrink = true;
     else if (k === '--help' || k === '-h') {
-      console.log(`usage: tsx scripts/fuzz.ts [--inputs N] [--seed S] [--decoder ${targets.map((t) => t.name).join('|')}[,...]] [--workers 1|2] [--probe-every N] [--progress-seconds T] [--no-save]`);
+      console.log(`usage: tsx scripts/fuzz.ts [--inputs N] [--seed S] [--decoder ${targets.map((t) => t.name).join('|')}[,...]] [--workers 1|2] [--probe-every N] [--progress-seconds T] [--no-save]\n       tsx scripts/fuzz.ts --reshrink   (shrink the saved regression inputs further, a minute each)`);
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -111,8 +114,42 @@ interface Slot {
   restarts: number;
 }
 
+/**
+ * Shrinks every saved regression input that still fails (a minute each, slow and memory
+ * failures excepted), replacing it when the result is smaller.
+ */
+async function reshrink(): Promise<number> {
+  for (const r of loadRegressions(regressionsDir)) {
+    const t = targetByName.get(r.sidecar.decoder);
+    if (!t || r.sidecar.kind === 'slow' || r.sidecar.kind === 'memory') continue;
+    const f = await t.check(r.input);
+    if (!f) {
+      console.log(`${r.name}: passes now`);
+      continue;
+    }
+    const sig = signature(t.name, f);
+    const small = await shrink(t, r.input, sig, 60_000);
+    const before = inputSize(r.input);
+    const after = inputSize(small);
+    if (after >= before) {
+      console.log(`${r.name}: ${before} bytes, no smaller input found`);
+      continue;
+    }
+    const again = await t.check(small);
+    const found: Found = {
+      target: t.name, kind: f.kind, detail: again?.detail ?? f.detail, signature: sig, input: small,
+      originalSize: r.sidecar.originalSize ?? before, seed: r.sidecar.seed ?? 0,
+    };
+    const path = saveRegression(regressionsDir, found, `shrunk from ${r.name} (${before} bytes)`);
+    for (const ext of ['.hex', '.bin', '.json']) rmSync(join(regressionsDir, r.name + ext), { force: true });
+    console.log(`${r.name}: ${before} -> ${after} bytes, now ${path}`);
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.reshrink) return reshrink();
   const names = args.decoders;
   const seeds = loadSeeds(fixtures);
   console.log(`nlwire fuzz: ${args.inputs} inputs, seed ${args.seed}, ${args.workers} worker(s), decoders ${names.join(', ')}`);
@@ -179,7 +216,7 @@ async function main(): Promise<number> {
         seed: slot.seed, targets: names, inputs: slot.quota - slot.carried, root: fixtures,
         probeEvery: args.probeEvery, shrinkMs: 8000, current: slot.current.buffer as SharedArrayBuffer,
       };
-      const w = new Worker(boot, { eval: true, workerData: data, resourceLimits: { maxOldGenerationSizeMb: 2048 } });
+      const w = new Worker(boot, { eval: true, workerData: data, resourceLimits: { maxOldGenerationSizeMb: 2048, stackSizeMb: 1 } });
       slot.worker = w;
       slot.lastProgress = performance.now();
       let ended = false;

@@ -82,9 +82,13 @@ describe('fuzz: regression inputs', () => {
       const t = targetByName.get(r.sidecar.decoder)!;
       const f = await t.check(r.input);
       expect(f?.detail).toBeUndefined();
+      // Inputs that were slow get the fuzzer's own limit (twice, for a loaded machine); the
+      // others only have to stay clear of an order of magnitude.
       const size = inputSize(r.input);
-      const ms = await timeInput(t, r.input, 3);
-      expect(ms, `${ms.toFixed(1)} ms for ${size} bytes`).toBeLessThanOrEqual(timeLimit(size) * TIME_FACTOR);
+      const limit = timeLimit(size) * (r.sidecar.kind === 'slow' ? 2 : TIME_FACTOR);
+      let ms = await timeInput(t, r.input, 1);
+      if (ms > limit && ms < 3 * limit) ms = Math.min(ms, await timeInput(t, r.input, 2));
+      expect(ms, `${ms.toFixed(1)} ms for ${size} bytes`).toBeLessThanOrEqual(limit);
     });
   }
 });

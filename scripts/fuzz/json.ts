@@ -87,7 +87,7 @@ export function mutateJSONOnce(rng: Rng, root: J): J {
       return root;
     }
     case 6: { // deep nesting of requests, next hops, nested attributes or plain arrays
-      const depth = rng.chance(0.9) ? rng.pick([3, 33, 100]) : rng.pick([1000, 3000, 10000]);
+      const depth = rng.chance(0.9) ? rng.pick([3, 33, 100]) : 1000;
       const what = rng.int(4);
       const v: J = what === 0
         ? deep(depth, { type: 'RTM_GETROUTE', flags: ['REQUEST'] }, (r) => ({ type: 'NLMSG_ERROR', errno: 0, request: r }))
@@ -111,8 +111,26 @@ export function mutateJSONOnce(rng: Rng, root: J): J {
   }
 }
 
+/**
+ * A document nested thousands deep, written as text (JSON.stringify would overflow first):
+ * NLMSG_ERROR requests, next hops or link info inside each other.
+ */
+function deepText(rng: Rng): string {
+  const depth = rng.pick([2000, 5000, 10000, 30000]);
+  const [open, leaf, close] = rng.pick([
+    ['{"type":"NLMSG_ERROR","errno":0,"request":', '{"type":"RTM_GETROUTE","flags":["REQUEST"]}', '}'],
+    ['{"multipath":[{"ifindex":1,"attrs":', '{}', '}]}'],
+    ['{"linkinfo":', '{"kind":"veth"}', '}'],
+    ['[', '0', ']'],
+  ] as const);
+  const body = open.repeat(depth) + leaf + close.repeat(depth);
+  return open.startsWith('{"type"') ? `[{"messages":[${body}]}]`
+    : open === '[' ? body : `[{"messages":[{"type":"RTM_NEWROUTE","body":{},"attrs":${body}}]}]`;
+}
+
 /** The JSON text of a mutated document; one time in five the text itself is also garbled. */
 export function mutateJSON(rng: Rng, doc: unknown): string {
+  if (rng.chance(0.003)) return deepText(rng);
   let root = structuredClone(doc) as J;
   for (let k = 1 + rng.small(3); k > 0; k--) root = mutateJSONOnce(rng, root);
   let text: string;

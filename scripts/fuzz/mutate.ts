@@ -184,7 +184,7 @@ export function mutateNetlinkOnce(rng: Rng, b: Uint8Array, proto: Protocol | und
       const r = any((x) => x.kind !== 'echo');
       if (!r || r.start + r.len > b.length) break;
       const unit = b.subarray(r.start, Math.min(r.start + align4(r.len), b.length));
-      const times = op === 'dup' ? 1 + rng.small(3) : rng.pick([16, 100, 1000, 4000]);
+      const times = op === 'dup' ? 1 + rng.small(3) : rng.pick([16, 100, 300, 1000]);
       const count = Math.max(1, Math.min(times, Math.floor((MAX_INPUT - b.length) / Math.max(unit.length, 1))));
       const data = new Uint8Array(unit.length * count);
       for (let i = 0; i < count; i++) data.set(unit, i * unit.length);

@@ -46,7 +46,7 @@ export function regressionName(f: Found): string {
 }
 
 /** Writes a found input and its sidecar (unless present); returns the input file's path. */
-export function saveRegression(dir: string, f: Found): string {
+export function saveRegression(dir: string, f: Found, note?: string): string {
   mkdirSync(dir, { recursive: true });
   const stem = regressionName(f);
   const sidecar: Sidecar = {
@@ -55,6 +55,7 @@ export function saveRegression(dir: string, f: Found): string {
   };
   if (f.input.argv) sidecar.argv = f.input.argv;
   if (f.input.format) sidecar.format = f.input.format;
+  if (note) sidecar.note = note;
   let path: string;
   let data: string | Uint8Array;
   if (f.input.bytes && HEX_TARGETS.has(f.target) && f.input.bytes.length > 0) {

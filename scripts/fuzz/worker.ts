@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadSeeds } from './seeds.js';
-import { targetByName } from './targets.js';
+import { targetByName, oracle } from './targets.js';
 import { fuzz, heapUsed, type TargetStats } from './runner.js';
 
 export interface WorkerData {
@@ -26,6 +26,9 @@ export type WorkerMessage =
   | { type: 'done'; stats: Record<string, TargetStats>; done: number; heapBase: number; heapPeak: number; heapFinal: number };
 
 const data = workerData as WorkerData;
+// Workers get a 1 MiB stack (scripts/fuzz.ts), like the main thread, so deep inputs overflow
+// where they would in a program. The JSON round trip is the oracle's dearest part: every third successful decode gets it.
+oracle.jsonEvery = 3;
 const port = parentPort!;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
