@@ -391,7 +391,11 @@ export const targets: Target[] = [
   {
     name: 'json', weight: 8,
     generate: (rng, g) => ({ text: g.json(rng) }),
-    decode: (i) => quiet(() => { const d = JSON.parse(i.text!); return (Array.isArray(d) ? d : [d]).map((x) => [quiet(() => encodeDatagram(datagramFromJSON(x, rtnetlink), rtnetlink)), quiet(() => encodeDatagram(datagramFromJSON(x)))]); }),
+    decode: (i) => quiet(() => {
+      const d = JSON.parse(i.text!);
+      const list = Array.isArray(d) ? d : [d];
+      return [rtnetlink, undefined].map((proto) => quiet(() => list.map((x) => encodeDatagram(datagramFromJSON(x, proto), proto))));
+    }),
     check: (i, keep) => {
       let doc: unknown;
       try {
@@ -399,16 +403,17 @@ export const targets: Target[] = [
       } catch {
         return undefined;
       }
+      // As `nlwire encode` reads it: datagram after datagram, up to the first that fails.
       const list = Array.isArray(doc) ? doc : [doc];
-      for (const [n, d] of list.entries()) {
-        for (const proto of [rtnetlink, undefined]) {
+      for (const proto of [rtnetlink, undefined]) {
+        for (const [n, d] of list.entries()) {
           let dg;
           try {
             dg = datagramFromJSON(d, proto, `datagram ${n + 1}`);
           } catch (e) {
             const bad = onlyDecodeError(`datagramFromJSON(json${proto ? ', rtnetlink' : ''})`, e);
             if (bad) return bad;
-            continue;
+            break;
           }
           keep?.push(dg);
           try {
@@ -417,6 +422,7 @@ export const targets: Target[] = [
             if (!(e instanceof EncodeError || e instanceof DecodeError)) {
               return { kind: 'exception', detail: `encodeDatagram(datagramFromJSON(json)${proto ? ', rtnetlink' : ''}) threw ${describe(e)}` };
             }
+            break;
           }
         }
       }
