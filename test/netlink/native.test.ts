@@ -172,6 +172,47 @@ const threadNetns = (): string => readlinkSync('/proc/thread-self/ns/net');
 /** Open file descriptors of this process. */
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
 
+interface WorkerOutcome {
+  /** What the worker posted with parentPort.postMessage, in order. */
+  messages: unknown[];
+  /** Its uncaught exceptions ('error' events), in order. */
+  errors: unknown[];
+  /** Its exit code. */
+  code: number;
+}
+
+/**
+ * Everything a worker reports up to its 'exit', or a clear failure after `ms`.
+ *
+ * The listeners are attached synchronously, before the worker can report
+ * anything, and the outcome settles only on 'exit'. Awaiting 'error' and then
+ * attaching an 'exit' listener is racy: when the worker thread has already
+ * ended by the time this thread looks at it, Node delivers the uncaught
+ * exception from the exit handler itself (internal/worker.js kOnExit drains
+ * the worker's port, which emits 'error', then emits 'exit' and removes every
+ * listener) — 'error' and 'exit' in one synchronous run, before any promise
+ * continuation, so a listener attached after `await`ing 'error' never fires.
+ * On a loaded machine that is what happens (about one worker in ten with the
+ * two cores busy), and the test waited for an 'exit' that had come and gone.
+ */
+function workerOutcome(worker: Worker, ms: number): Promise<WorkerOutcome> {
+  const messages: unknown[] = [];
+  const errors: unknown[] = [];
+  worker.on('message', (m: unknown) => messages.push(m));
+  worker.on('error', (e: unknown) => errors.push(e));
+  return new Promise<WorkerOutcome>((res, rej) => {
+    const timer = setTimeout(() => {
+      const seen = errors.length === 0 ? 'no uncaught exception' : `uncaught exception(s) ${errors.map(String).join('; ')}`;
+      void worker.terminate();
+      rej(new Error(`the worker did not exit within ${ms} ms (${seen}; messages ${JSON.stringify(messages)})`));
+    }, ms);
+    worker.once('exit', (code) => {
+      clearTimeout(timer);
+      res({ messages, errors, code });
+    });
+  });
+}
+
 describe('loadBinding', () => {
   it('loads the shim once, with its version, functions and constants', () => {
     expect(loadBinding()).toBe(nl);
@@ -539,18 +580,28 @@ describe.skipIf(skipReason !== null)('nlsock in a private network namespace', ()
   });
 
   it('turns an exception thrown by onReadable into an uncaught exception', async () => {
+    // The poll handle keeps the worker alive: it ends only through the
+    // exception, which must reach Node as uncaught (worker 'error', exit 1).
     const worker = new Worker(
-      `const { workerData } = require('node:worker_threads');
+      `const { parentPort, workerData } = require('node:worker_threads');
        const nl = require(require.resolve('node-gyp-build', { paths: [workerData.root] }))(workerData.root);
        const fd = nl.open(0, workerData.nsFd);
-       nl.poll(fd, () => { throw new Error('thrown by onReadable'); });
+       const poll = nl.poll(fd, () => { throw new Error('thrown by onReadable'); });
        const req = new Uint8Array(workerData.req);
-       nl.send(fd, req, 0, req.length, 0, 0);`,
+       const sent = nl.send(fd, req, 0, req.length, 0, 0);
+       parentPort.postMessage({ fd, poll, sent });`,
       { eval: true, workerData: { root, nsFd, req: [...getLinkDump(seqCounter++)] } },
     );
-    const err = await new Promise<unknown>((res) => worker.once('error', res));
-    expect((err as Error).message).toBe('thrown by onReadable');
-    await new Promise((res) => worker.once('exit', res));
+    const { messages, errors, code } = await workerOutcome(worker, 30_000);
+    const seen = `exit code ${code}, uncaught ${JSON.stringify(errors.map(String))}, messages ${JSON.stringify(messages)}`;
+    const setup = messages[0] as { fd: number; poll: number; sent: number } | undefined;
+    expect(setup?.fd, `the worker opened its socket (${seen})`).toBeGreaterThanOrEqual(0);
+    expect(setup, `the worker polled and sent its dump (${seen})`).toMatchObject({ poll: 0, sent: 32 });
+    if (errors.length === 0) {
+      throw new Error(`the worker exited without an uncaught exception: onReadable never ran, or its exception was swallowed (${seen})`);
+    }
+    expect(errors.map((e) => (e as Error).message), seen).toEqual(['thrown by onReadable']);
+    expect(code, seen).toBe(1);
   });
 
   it('closes the sockets and poll handles of a worker that exits', async () => {
@@ -571,6 +622,7 @@ describe.skipIf(skipReason !== null)('nlsock in a private network namespace', ()
     const fds = await new Promise<number[]>((res, rej) => {
       worker.once('message', res);
       worker.once('error', rej);
+      worker.once('exit', (code) => rej(new Error(`the worker exited (code ${code}) before posting its descriptors`)));
     });
     expect(fds).toHaveLength(4);
     for (const fd of fds) expect(readlinkSync(`/proc/self/fd/${fd}`)).toMatch(/^socket:/);
