@@ -122,6 +122,7 @@ async function decodeCommand(argv: string[], io: CliIO): Promise<number> {
   const { opts, files } = parseArgs(args, ['--json', '-j']);
   const json = opts.has('--json') || opts.has('-j');
   const captured = readCapture(await readBytes(files[0], io), format as CaptureFormat | 'auto');
+  if (captured.length === 0) throw new DecodeError('no datagrams in the input', 0, files[0] ?? 'stdin');
   const out: unknown[] = [];
   let failure: string | undefined;
   for (const [i, d] of captured.entries()) {
@@ -161,7 +162,7 @@ async function encodeCommand(argv: string[], io: CliIO): Promise<number> {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    io.stderr(`nlwire encode: not JSON: ${(e as Error).message}\n`);
+    io.stderr(`nlwire encode: not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}\n`);
     return EXIT_DATA;
   }
   const list = Array.isArray(doc) ? doc : [doc];

@@ -297,6 +297,7 @@ export function decodeAttrs(table: AttrTable, ctx: DecodeCtx, start: number, end
   // an eighth of the decode time. Types of 64 and above fall back to the lookup.
   let seen = 0;
   let seenHigh = 0;
+  let repeats: Map<string, number> | undefined;
   while (end - o >= 4) {
     const len = v.getUint16(o, LITTLE_ENDIAN);
     const rawType = v.getUint16(o + 2, LITTLE_ENDIAN);
@@ -328,8 +329,10 @@ export function decodeAttrs(table: AttrTable, ctx: DecodeCtx, start: number, end
       seenHigh |= 1 << (type - 32);
     } else repeat = key in out;
     if (repeat) {
-      let n = 2;
-      while (`${key}#${n}` in out) n++;
+      // Counted, not probed: naming the n-th repeat must not cost n lookups.
+      repeats ??= new Map();
+      const n = (repeats.get(key) ?? 1) + 1;
+      repeats.set(key, n);
       key = `${key}#${n}`;
     }
     out[key] = value;
@@ -565,8 +568,21 @@ export function attrsFromJSON(table: AttrTable, json: unknown, path: string): Re
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw jsonError('expected an object of attributes', path);
   }
+  if (jsonDepth > MAX_NEST_DEPTH) throw jsonError(`attributes nested deeper than ${MAX_NEST_DEPTH}`, path);
+  jsonDepth++;
+  try {
+    return attrsFromJSONAt(table, json as Record<string, unknown>, path);
+  } finally {
+    jsonDepth--;
+  }
+}
+
+/** Nesting depth of the attrsFromJSON calls under way (codecs recurse through it). */
+let jsonDepth = 0;
+
+function attrsFromJSONAt(table: AttrTable, json: Record<string, unknown>, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, j] of Object.entries(json as Record<string, unknown>)) {
+  for (const [key, j] of Object.entries(json)) {
     const e = entryFor(table, key);
     if (e?.kind === 'string' && typeof j === 'object' && j !== null && (j as { nul?: unknown }).nul === false) {
       const text = (j as { text?: unknown }).text;

@@ -25,7 +25,7 @@ import { nlmsgFlagNames } from './json.js';
 import { formatIP, formatLladdr, toHex } from './ip.js';
 import { errnoName, errnoText } from './errno.js';
 import {
-  NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN, NLM_F_CAPPED, NLM_F_ACK_TLVS,
+  NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_ERROR, NLMSG_MIN_TYPE, NLMSG_DONE, NLMSG_OVERRUN, NLM_F_CAPPED, NLM_F_ACK_TLVS,
   NLM_F_REQUEST, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, addressFamilyNames, align4,
 } from './constants.js';
 
@@ -150,13 +150,17 @@ class Explainer {
   }
 
   /** Explains one message in [start, end): end = start + nlmsg_len, checked by the caller. */
-  message(start: number, end: number, depth: number): void {
+  message(start: number, end: number, depth: number, echoed = false): void {
     const v = this.view;
     const type = v.getUint16(start + 4, LITTLE_ENDIAN);
     const flags = v.getUint16(start + 6, LITTLE_ENDIAN);
     this.header(start, depth, '');
     const p = start + NLMSG_HDRLEN;
-    if (type === NLMSG_ERROR) this.error(flags, p, end, depth);
+    if (echoed && type < NLMSG_MIN_TYPE) {
+      // The kernel echoes requests only: a control message inside an echo stays bytes (as
+      // decodeDatagram keeps it), which also bounds the recursion.
+      if (p < end) this.row(p, end - p, 'payload', `${end - p} bytes of an echoed ${typeName(type, this.proto)}`, depth, 'unknown');
+    } else if (type === NLMSG_ERROR) this.error(flags, p, end, depth);
     else if (type === NLMSG_DONE) this.done(flags, p, end, depth);
     else this.family(type, flags, p, end, depth);
   }
@@ -426,7 +430,7 @@ class Explainer {
         this.row(e, end - e, 'nlmsgerr.msg', `echoed nlmsg_len ${echoLen} does not fit the ${end - e} bytes left`, depth, 'unknown');
         return;
       }
-      this.message(e, e + echoLen, depth + 1);
+      this.message(e, e + echoLen, depth + 1, true);
       after = Math.min(e + align4(echoLen), end);
       this.padding(e + echoLen, after, depth + 1, 'NLMSG_ALIGN');
     }

@@ -124,7 +124,7 @@ export function typeFromJSON(t: unknown, proto: Protocol | undefined, path: stri
 }
 
 /** A message from its JSON form; throws DecodeError naming the path. */
-export function messageFromJSON(json: unknown, proto?: Protocol, path = 'message'): NlMsg {
+export function messageFromJSON(json: unknown, proto?: Protocol, path = 'message', echoed = false): NlMsg {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('expected a message object', path);
   const j = json as Record<string, unknown>;
   const type = typeFromJSON(j.type, proto, path);
@@ -148,7 +148,11 @@ export function messageFromJSON(json: unknown, proto?: Protocol, path = 'message
     if (typeof j.errno !== 'number' || !Number.isInteger(j.errno)) fail('errno must be an integer', p);
     m.errno = j.errno;
   }
-  if (j.request !== undefined) m.request = messageFromJSON(j.request, proto, `${p}.request`);
+  if (j.request !== undefined) {
+    // The kernel echoes requests, never errors: one level, as decodeDatagram gives.
+    if (echoed) fail('an echoed request carries no request of its own', p);
+    m.request = messageFromJSON(j.request, proto, `${p}.request`, true);
+  }
   if (j.extack !== undefined) m.extack = attrsFromJSON(extackAttrs, j.extack, `${p}.extack`) as ExtAck;
   if (j.payload !== undefined) m.payload = hex(j.payload, 'payload', p);
   const spec = proto?.messages.get(type);
@@ -160,7 +164,7 @@ export function messageFromJSON(json: unknown, proto?: Protocol, path = 'message
     if (!spec?.attrs) fail(`${typeName(type, proto)} has no attributes`, p);
     m.attrs = attrsFromJSON(spec.attrs, j.attrs, p);
   }
-  if (type === NLMSG_ERROR && m.errno === undefined) fail('NLMSG_ERROR needs errno', p);
+  if (type === NLMSG_ERROR && !echoed && m.errno === undefined && !m.payload && !m.raw) fail('NLMSG_ERROR needs errno (or payload)', p);
   return m;
 }
 

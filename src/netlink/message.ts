@@ -24,7 +24,7 @@
 import { DecodeError, EncodeError } from './errors.js';
 import {
   NLMSG_HDRLEN, NLMSG_NOOP, NLMSG_ERROR, NLMSG_DONE, NLMSG_OVERRUN, NLM_F_CAPPED,
-  NLM_F_ACK_TLVS, NLM_F_REQUEST, NLA_F_NESTED, align4,
+  NLM_F_ACK_TLVS, NLM_F_REQUEST, NLA_F_NESTED, NLMSG_MIN_TYPE, align4,
 } from './constants.js';
 import {
   type AttrTable, type DecodeCtx, type EncodeCtx, decodeAttrs, encodeAttrs, attrsLength, attrs,
@@ -212,7 +212,7 @@ function allZero(b: Uint8Array, start: number, end: number): boolean {
 
 /** Decodes the message in [start, end) (end = start + nlmsg_len, checked by the caller). */
 function decodeMessage(ctx: DecodeCtx, start: number, end: number, proto: Protocol | undefined,
-  pathPrefix: string): NlMsg {
+  pathPrefix: string, echoed = false): NlMsg {
   const v = ctx.view;
   const type = v.getUint16(start + 4, LITTLE_ENDIAN);
   const msg: NlMsg = {
@@ -227,7 +227,11 @@ function decodeMessage(ctx: DecodeCtx, start: number, end: number, proto: Protoc
   // built per message on the hot path.
   const name = spec?.name ?? typeName(type, proto);
   const path = pathPrefix ? pathPrefix + name : name;
-  if (type === NLMSG_ERROR) decodeError(ctx, msg, p, end, proto, path);
+  if (echoed && type < NLMSG_MIN_TYPE) {
+    // The kernel echoes only requests: a control message inside an echo is kept as bytes,
+    // which also bounds the recursion (an error echoing an error echoing ...).
+    msg.payload = ctx.buf.slice(p, end);
+  } else if (type === NLMSG_ERROR) decodeError(ctx, msg, p, end, proto, path);
   else if (type === NLMSG_DONE) decodeDone(ctx, msg, p, end, path);
   else {
     const size = spec?.body?.size ?? 0;
@@ -235,7 +239,9 @@ function decodeMessage(ctx: DecodeCtx, start: number, end: number, proto: Protoc
       if (spec && !(msg.flags & NLM_F_REQUEST)) {
         throw new DecodeError(`${end - p} bytes of payload, ${spec.body!.name} needs ${size}`, p, path);
       }
-      if (end > p || !spec) msg.payload = ctx.buf.slice(p, end);
+      // A request too short for its header (an old rtgenmsg dump request, or none at all)
+      // keeps its payload as bytes, empty included, so that it encodes as it came.
+      msg.payload = ctx.buf.slice(p, end);
     } else {
       if (spec.body) msg.body = spec.body.decode(v, ctx.buf, p);
       const a = p + align4(size);
@@ -245,7 +251,7 @@ function decodeMessage(ctx: DecodeCtx, start: number, end: number, proto: Protoc
           for (let i = p + size; i < a; i++) if (ctx.buf[i] !== 0) ctx.odd = true;
           msg.attrs = decodeAttrs(spec.attrs, ctx, a, end, path);
         }
-      } else if (p + size < end) msg.payload = ctx.buf.slice(p + size, end);
+      } else if (p + size < end) ctx.odd = true;
     }
   }
   return msg;
@@ -285,7 +291,7 @@ function decodeError(ctx: DecodeCtx, msg: NlMsg, p: number, end: number, proto: 
     if (echoLen < NLMSG_HDRLEN || echoLen > end - e) {
       throw new DecodeError(`echoed nlmsg_len ${echoLen} does not fit the ${end - e} bytes left`, e, `${path}.request`);
     }
-    msg.request = decodeMessage(ctx, e, e + echoLen, proto, `${path}.request.`);
+    msg.request = decodeMessage(ctx, e, e + echoLen, proto, `${path}.request.`, true);
     after = e + align4(echoLen);
   }
   if (after > end) {
@@ -344,7 +350,7 @@ export function attributeAt(buf: Uint8Array, start: number, end: number, offs: n
 
 /** Payload bytes of a message as `encodeMessage` writes it (nlmsg_len minus 16). */
 function payloadLength(msg: NlMsg, proto: Protocol | undefined, path: string): number {
-  if (msg.type === NLMSG_ERROR) {
+  if (msg.type === NLMSG_ERROR && msg.errno !== undefined) {
     let n = 4 + (msg.flags & NLM_F_CAPPED || !msg.request
       ? NLMSG_HDRLEN : align4(messageLength(msg.request, proto, `${path}.request`)));
     if (msg.extack) n += attrsLength(extackAttrs, msg.extack, `${path}.extack`);
@@ -405,7 +411,7 @@ export function encodeMessage(msg: NlMsg, ctx: EncodeCtx, off: number, proto?: P
   writeHeader(ctx.view, off, len, msg, path);
   let o = off + NLMSG_HDRLEN;
   const v = ctx.view;
-  if (msg.type === NLMSG_ERROR || (msg.type === NLMSG_DONE && msg.errno !== undefined)) {
+  if ((msg.type === NLMSG_ERROR || msg.type === NLMSG_DONE) && msg.errno !== undefined) {
     v.setInt32(o, msg.errno ?? 0, LITTLE_ENDIAN);
     o += 4;
     if (msg.type === NLMSG_ERROR) {

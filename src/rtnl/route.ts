@@ -372,6 +372,7 @@ export const multipathCodec: AttrCodec<Nexthop[]> = {
     if (!Array.isArray(j)) throw new DecodeError('expected an array of next hops', 0, path);
     return j.map((h: Record<string, unknown>, i: number) => {
       const p = `${path}[${i}]`;
+      if (typeof h !== 'object' || h === null || Array.isArray(h)) throw new DecodeError('expected a next hop object', 0, p);
       for (const k of ['flags', 'hops', 'ifindex'] as const) {
         if (h?.[k] !== undefined && typeof h[k] !== 'number') throw new DecodeError(`${k} must be a number`, 0, p);
       }
