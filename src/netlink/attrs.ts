@@ -18,10 +18,10 @@
  */
 import { DecodeError, EncodeError } from './errors.js';
 import {
-  formatIP, formatIPv4, parseIP, formatLladdr, parseLladdr, toHex, fromHex,
+  formatIP, formatIPv4, parseIP, formatLladdr, parseLladdr, toHex, fromHex, writeIPv4,
 } from './ip.js';
 import {
-  type Struct, LITTLE_ENDIAN, checkInt, checkBig,
+  type Struct, LITTLE_ENDIAN, checkInt, checkBig, intFits,
 } from './struct.js';
 import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, align4 } from './constants.js';
 
@@ -367,29 +367,34 @@ function isUnknownAttr(v: unknown): v is UnknownAttr {
     && (v as UnknownAttr).data instanceof Uint8Array;
 }
 
+/** The path of attribute `e` under `parent`, made only when an error or a nested value needs it. */
+function at(parent: string, e: AttrEntry): string {
+  return `${parent}.${e.kname}`;
+}
+
 /** Payload length of one value, without header or padding. */
-function valueLength(e: AttrEntry, value: unknown, path: string, noNul = false): number {
+function valueLength(e: AttrEntry, value: unknown, parent: string, noNul = false): number {
   if (e.size >= 0) return e.size;
   switch (e.kind) {
     case 'string':
-      if (typeof value !== 'string') throw new EncodeError(`expected a string, got ${typeof value}`, path);
+      if (typeof value !== 'string') throw new EncodeError(`expected a string, got ${typeof value}`, at(parent, e));
       return stringBytes(value) + (noNul ? 0 : 1);
     case 'bytes':
-      if (!(value instanceof Uint8Array)) throw new EncodeError('expected a Uint8Array', path);
+      if (!(value instanceof Uint8Array)) throw new EncodeError('expected a Uint8Array', at(parent, e));
       return value.length;
     case 'ipaddr': {
-      if (typeof value !== 'string') throw new EncodeError(`expected an address string`, path);
-      if (value.includes('.')) return 4;
+      if (typeof value !== 'string') throw new EncodeError(`expected an address string`, at(parent, e));
       if (value.includes(':')) return 16;
+      if (value.includes('.')) return 4;
       if (/^([0-9a-f]{2})*$/i.test(value)) return value.length / 2;
-      throw new EncodeError(`not an IP address: ${value}`, path);
+      throw new EncodeError(`not an IP address: ${value}`, at(parent, e));
     }
     case 'lladdr':
-      if (typeof value !== 'string') throw new EncodeError('expected a link-layer address string', path);
+      if (typeof value !== 'string') throw new EncodeError('expected a link-layer address string', at(parent, e));
       return value === '' ? 0 : value.split(':').length;
-    case 'nested': return attrsLength(e.nested(), value as Record<string, unknown>, path);
+    case 'nested': return attrsLength(e.nested(), value as Record<string, unknown>, at(parent, e));
     case 'struct': return e.struct!.size;
-    case 'codec': return e.codec!.encodingLength(value, path);
+    case 'codec': return e.codec!.encodingLength(value, at(parent, e));
   }
   return 0;
 }
@@ -403,20 +408,20 @@ export function attrsLength(table: AttrTable, values: Record<string, unknown>, p
     const value = values[key];
     if (value === undefined) continue;
     const e = entryFor(table, key);
-    if (e) n += align4(4 + valueLength(e, value, `${path}.${e.kname}`, noNul?.includes(key)));
+    if (e) n += align4(4 + valueLength(e, value, path, noNul?.includes(key)));
     else if (isUnknownAttr(value)) n += align4(4 + value.data.length);
     else throw new EncodeError(`no attribute named ${key} in ${table.name}`, path);
   }
   return n;
 }
 
-function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, path: string,
+function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, parent: string,
   noNul = false): number {
   const v = ctx.view;
   switch (e.kind) {
     case 'u8': case 's8': case 'u16': case 's16': case 'u32': case 's32':
     case 'u16be': case 'u32be': {
-      const x = checkInt(e.kind, value, path);
+      const x = intFits(e.kind, value) ? value as number : checkInt(e.kind, value, at(parent, e));
       if (e.kind === 'u8') ctx.buf[off] = x;
       else if (e.kind === 's8') v.setInt8(off, x);
       else if (e.kind === 'u16') v.setUint16(off, x, LITTLE_ENDIAN);
@@ -427,10 +432,10 @@ function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, p
       else v.setUint32(off, x, false);
       return e.size;
     }
-    case 'u64': v.setBigUint64(off, checkBig(false, value, path), LITTLE_ENDIAN); return 8;
-    case 's64': v.setBigInt64(off, checkBig(true, value, path), LITTLE_ENDIAN); return 8;
+    case 'u64': v.setBigUint64(off, checkBig(false, value, at(parent, e)), LITTLE_ENDIAN); return 8;
+    case 's64': v.setBigInt64(off, checkBig(true, value, at(parent, e)), LITTLE_ENDIAN); return 8;
     case 'flag':
-      if (value !== true) throw new EncodeError('a flag attribute is true or absent', path);
+      if (value !== true) throw new EncodeError('a flag attribute is true or absent', at(parent, e));
       return 0;
     case 'string': {
       const s = value as string;
@@ -450,23 +455,25 @@ function writeValue(e: AttrEntry, value: unknown, ctx: EncodeCtx, off: number, p
     case 'bytes': ctx.buf.set(value as Uint8Array, off); return (value as Uint8Array).length;
     case 'ipaddr': {
       const s = value as string;
+      // IPv4 text straight into the buffer: parseIP's array and copy are most of an encode.
+      if (!s.includes(':') && writeIPv4(s, ctx.buf, off)) return 4;
       const b = s.includes('.') || s.includes(':') ? parseIP(s) : fromHex(s);
-      if (!b) throw new EncodeError(`not an IP address: ${s}`, path);
+      if (!b) throw new EncodeError(`not an IP address: ${s}`, at(parent, e));
       ctx.buf.set(b, off);
       return b.length;
     }
     case 'lladdr': {
       const b = parseLladdr(value as string);
-      if (!b) throw new EncodeError(`not a link-layer address: ${String(value)}`, path);
+      if (!b) throw new EncodeError(`not a link-layer address: ${String(value)}`, at(parent, e));
       ctx.buf.set(b, off);
       return b.length;
     }
-    case 'nested': return encodeAttrs(e.nested(), value as Record<string, unknown>, ctx, off, path);
+    case 'nested': return encodeAttrs(e.nested(), value as Record<string, unknown>, ctx, off, at(parent, e));
     case 'struct':
-      if (typeof value !== 'object' || value === null) throw new EncodeError(`expected struct ${e.struct!.name}`, path);
-      e.struct!.encode(value as Record<string, unknown>, ctx.view, ctx.buf, off, path);
+      if (typeof value !== 'object' || value === null) throw new EncodeError(`expected struct ${e.struct!.name}`, at(parent, e));
+      e.struct!.encode(value as Record<string, unknown>, ctx.view, ctx.buf, off, at(parent, e));
       return e.struct!.size;
-    case 'codec': return e.codec!.encode(value, ctx, off, path);
+    case 'codec': return e.codec!.encode(value, ctx, off, at(parent, e));
   }
 }
 
@@ -486,7 +493,7 @@ export function encodeAttrs(table: AttrTable, values: Record<string, unknown>, c
     let len: number;
     let type: number;
     if (e) {
-      len = 4 + writeValue(e, value, ctx, o + 4, `${path}.${e.kname}`, noNul?.includes(key));
+      len = 4 + writeValue(e, value, ctx, o + 4, path, noNul?.includes(key));
       type = e.type | e.flags;
     } else if (isUnknownAttr(value)) {
       b.set(value.data, o + 4);

@@ -102,6 +102,12 @@ const ranges: Record<string, readonly [number, number]> = {
   s32: [-0x80000000, 0x7fffffff],
 };
 
+/** Whether `value` is an integer that fits a field type (checkInt without the error). */
+export function intFits(type: string, value: unknown): boolean {
+  const r = ranges[type];
+  return r !== undefined && typeof value === 'number' && Number.isInteger(value) && value >= r[0] && value <= r[1];
+}
+
 /** Checks an integer for a field type; throws EncodeError. */
 export function checkInt(type: string, value: unknown, path: string): number {
   const r = ranges[type]!;
@@ -237,6 +243,13 @@ export function struct<F extends Record<string, FieldSpec>>(
         if (x === undefined) {
           buf.fill(0, off + f.offset, off + f.offset + f.size);
           continue;
+        }
+        // The common fields written directly; the path string only on the checked path.
+        if (typeof x === 'number' && intFits(f.type, x)) {
+          const o = off + f.offset;
+          if (f.type === 'u8') { buf[o] = x; continue; }
+          if (f.type === 'u16') { view.setUint16(o, x, LITTLE_ENDIAN); continue; }
+          if (f.type === 'u32') { view.setUint32(o, x, LITTLE_ENDIAN); continue; }
         }
         writeField(f.type, x, view, buf, off + f.offset, f.size, `${path}.${f.kname}`);
       }
