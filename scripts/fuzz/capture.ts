@@ -7,6 +7,7 @@
 import type { Rng } from './rng.js';
 import { cat, mutateBytes, MAX_INPUT } from './mutate.js';
 
+/** A datagram to put in a capture, with its netlink protocol. */
 export interface Datagram {
   bytes: Uint8Array;
   protocol: number;

@@ -39,6 +39,7 @@ const MAX_REGIONS = 4096;
 /** The walk stops descending here (echo and nest bombs go thousands deep). */
 const MAX_DEPTH = 48;
 
+/** Little-endian reads and writes (netlink is host order; the fuzzer runs little-endian). */
 export function u16(b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8);
 }
@@ -59,6 +60,7 @@ export function put32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = (v >>> 24) & 0xff;
 }
 
+/** NLMSG_ALIGN / NLA_ALIGN. */
 export function align4(n: number): number {
   return (n + 3) & ~3;
 }

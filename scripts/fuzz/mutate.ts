@@ -105,6 +105,7 @@ export function mutateBytes(rng: Rng, input: Uint8Array, pool: readonly Uint8Arr
   return rng.bytes(rng.small(64));
 }
 
+/** The parts one after the other. */
 export function cat(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

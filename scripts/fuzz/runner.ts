@@ -18,6 +18,7 @@ export function memoryLimit(size: number): number {
   return 512 * size + 4 * 1024 * 1024;
 }
 
+/** What one decoder's inputs cost, in time and memory. */
 export interface TargetStats {
   inputs: number;
   failures: number;
@@ -39,6 +40,7 @@ export interface TargetStats {
   maxPeak: number;
 }
 
+/** Statistics before the first input. */
 export function emptyStats(): TargetStats {
   return {
     inputs: 0, failures: 0, ms: 0, bytes: 0, worstPerKiB: 0, worstPerKiBSize: 0, worstMs: 0, worstMsSize: 0,
@@ -198,6 +200,7 @@ async function shrinkInput(t: Target, input: Input, sig: string, budgetMs: numbe
   return input;
 }
 
+/** Options of {@link fuzz}. */
 export interface RunOptions {
   seed: number;
   targets: readonly Target[];

@@ -13,6 +13,7 @@ import { datagramToJSON } from '../../src/netlink/json.js';
 import { rtnetlink } from '../../src/rtnl/protocol.js';
 import type { Datagram } from './capture.js';
 
+/** The seeds, by the decoders that use them. */
 export interface Seeds {
   /** Every datagram, with its netlink protocol (0 for hex fixtures). */
   datagrams: Datagram[];

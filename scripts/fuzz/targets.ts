@@ -40,13 +40,20 @@ export interface Input {
   format?: CaptureFormat | 'auto';
 }
 
+/**
+ * What went wrong: an exception other than DecodeError, a partial decode that disagrees with
+ * the prefix, a lossy round trip, explain rows that do not tile, output larger than input, a
+ * CLI that misreports, an input too slow for its size, or a result too big for it.
+ */
 export type FailureKind = 'exception' | 'partial' | 'roundtrip' | 'tiling' | 'bound' | 'cli' | 'slow' | 'memory';
 
+/** One broken promise. */
 export interface Failure {
   kind: FailureKind;
   detail: string;
 }
 
+/** A decoder under fuzz: its inputs and its oracle. */
 export interface Target {
   name: string;
   /** Relative share of the inputs in a mixed run. */
@@ -162,6 +169,7 @@ export class Gen {
   }
 }
 
+/** UTF-8 bytes of a string. */
 export function utf8(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
@@ -362,6 +370,7 @@ async function cliRun(argv: string[], stdin: Uint8Array, keep?: unknown[]): Prom
 
 const FORMATS: Array<CaptureFormat | 'auto'> = ['auto', 'auto', 'auto', 'pcap', 'pcapng', 'strace', 'hex'];
 
+/** Every decoder under fuzz, by its `--decoder` name. */
 export const targets: Target[] = [
   {
     name: 'netlink', weight: 10,
@@ -539,4 +548,5 @@ export const targets: Target[] = [
   },
 ];
 
+/** {@link targets} by name. */
 export const targetByName = new Map(targets.map((t) => [t.name, t]));

@@ -9,6 +9,7 @@ import { loadSeeds } from './seeds.js';
 import { targetByName, oracle } from './targets.js';
 import { fuzz, heapUsed, type TargetStats } from './runner.js';
 
+/** What scripts/fuzz.ts gives a worker. */
 export interface WorkerData {
   seed: number;
   targets: string[];
@@ -19,6 +20,7 @@ export interface WorkerData {
   current: SharedArrayBuffer;
 }
 
+/** What a worker tells scripts/fuzz.ts. */
 export type WorkerMessage =
   | { type: 'ready'; heapBase: number }
   | { type: 'progress'; stats: Record<string, TargetStats>; done: number; heap: number }
