@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetns, netnsUnavailableReason, type Netns } from '../helpers/netns.js';
+import { createNetns, netnsUnavailableReason, ipIn, type Netns } from '../helpers/netns.js';
 import type { CliIO } from '../../src/cli/main.js';
 import {
   dispatchIp, ipCommands, ipCommandName, parseGlobalOptions, runMonitor,
@@ -35,10 +35,7 @@ interface Result {
 let ns: Netns;
 
 /** `ip -n NS ARGS`. */
-function ip(...args: string[]): Result {
-  const r = spawnSync('ip', ['-n', ns.name, ...args], { encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const ip = (...args: string[]): Result => ipIn(ns, ...args);
 
 /** `nlwire -n NS ARGS`, in-process. */
 async function nlwire(...args: string[]): Promise<Result> {

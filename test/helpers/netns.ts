@@ -6,7 +6,7 @@
  * network is never touched. Tests use only the documentation ranges
  * 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32 and loopback.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 
@@ -145,4 +145,24 @@ export function netnsUnavailableReason(): string | null {
 /** True when running as root and `ip netns add` works. */
 export function hasNetnsCapability(): boolean {
   return netnsUnavailableReason() === null;
+}
+
+/** What a command did: its exit status (-1 when killed) and its output. */
+export interface IpResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `ip -n NS ...args`; never throws, a failure is in `status` and `stderr`. */
+export function ipIn(ns: Netns, ...args: string[]): IpResult {
+  const r = spawnSync('ip', ['-n', ns.name, ...args], { encoding: 'utf8' });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `ip -j -n NS ...args`, parsed; throws on a non-zero exit. */
+export function ipjIn(ns: Netns, ...args: string[]): Record<string, unknown>[] {
+  const r = ipIn(ns, '-j', ...args);
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout || '[]') as Record<string, unknown>[];
 }

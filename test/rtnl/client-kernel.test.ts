@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetns, netnsUnavailableReason, type Netns } from '../helpers/netns.js';
+import {
+  createNetns, netnsUnavailableReason, ipIn, ipjIn, type IpResult, type Netns,
+} from '../helpers/netns.js';
 import { Rtnl, type RtnlEvent } from '../../src/rtnl/client.js';
 import type { Route, RouteGetOptions } from '../../src/rtnl/request.js';
 import { NetlinkError, TimeoutError } from '../../src/netlink/errors.js';
@@ -24,17 +26,10 @@ let ns: Netns;
 let nl: Rtnl;
 
 /** `ip -n NS ...args`: exit status, stdout, stderr. */
-function ip(...args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync('ip', ['-n', ns.name, ...args], { encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const ip = (...args: string[]): IpResult => ipIn(ns, ...args);
 
 /** `ip -j -n NS ...args`, parsed; throws on failure. */
-function ipj(...args: string[]): Record<string, unknown>[] {
-  const r = ip('-j', ...args);
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout || '[]') as Record<string, unknown>[];
-}
+const ipj = (...args: string[]): Record<string, unknown>[] => ipjIn(ns, ...args);
 
 /** What `ip` printed for a failed command: the ext-ack message, or strerror's text. */
 function ipFailure(...args: string[]): { extack?: string; strerror?: string; other?: string } {

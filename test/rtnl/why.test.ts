@@ -14,9 +14,10 @@
  *         2001:db8:2::10/64                    ── peer1 198.51.100.1/24, 2001:db8:2::1/64
  * ```
  */
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetns, netnsUnavailableReason, type Netns } from '../helpers/netns.js';
+import {
+  createNetns, netnsUnavailableReason, ipIn, ipjIn, type IpResult, type Netns,
+} from '../helpers/netns.js';
 import { Rtnl } from '../../src/rtnl/client.js';
 import { why, type WhyQuery, type WhyReport } from '../../src/rtnl/why.js';
 import { whyCommand, formatWhy, parseWhyArgs } from '../../src/cli/why.js';
@@ -29,17 +30,10 @@ let peer: Netns;
 let nl: Rtnl;
 
 /** `ip -n NS ...args`. */
-function ip(...args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync('ip', ['-n', ns.name, ...args], { encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const ip = (...args: string[]): IpResult => ipIn(ns, ...args);
 
 /** `ip -j -n NS ...args`, parsed; throws on failure. */
-function ipj(...args: string[]): Record<string, unknown>[] {
-  const r = ip('-j', ...args);
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout || '[]') as Record<string, unknown>[];
-}
+const ipj = (...args: string[]): Record<string, unknown>[] => ipjIn(ns, ...args);
 
 /** The selectors of a query as `ip route get` words. */
 function getWords(q: WhyQuery): string[] {
