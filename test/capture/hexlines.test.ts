@@ -3,16 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatHexLines, parseHexLines } from '../../src/capture/hexlines.js';
 import { toHex } from '../../src/netlink/ip.js';
 import { DecodeError, EncodeError } from '../../src/netlink/errors.js';
-
-function decodeError(fn: () => unknown): DecodeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('expected a DecodeError');
-}
+import { throwsDecodeError } from '../helpers/decode.js';
 
 describe('parseHexLines', () => {
   it('reads directions, comments, blank lines and spaced hex', () => {
@@ -48,7 +39,7 @@ describe('parseHexLines', () => {
 
   it('names line and column of a non-hex character', () => {
     const text = '> 0102\n< 03 0g 05\n';
-    const e = decodeError(() => parseHexLines(text));
+    const e = throwsDecodeError(() => parseHexLines(text));
     expect(e.path).toBe('hex:line 2, column 7');
     expect(e.offset).toBe(text.indexOf('g'));
     expect(e.detail).toContain("'g'");
@@ -56,19 +47,19 @@ describe('parseHexLines', () => {
 
   it('names line and column of a group with an odd digit count', () => {
     const text = '# c\n\n> 0102 030 04\n';
-    const e = decodeError(() => parseHexLines(text));
+    const e = throwsDecodeError(() => parseHexLines(text));
     expect(e.path).toBe('hex:line 3, column 8');
     expect(e.offset).toBe(text.indexOf('030'));
     expect(e.detail).toMatch(/odd number of hex digits \(3\)/);
   });
 
   it('rejects a direction without bytes and a second direction mark', () => {
-    expect(decodeError(() => parseHexLines('>   # nothing')).path).toBe('hex:line 1, column 1');
-    expect(decodeError(() => parseHexLines('> > 00')).path).toBe('hex:line 1, column 3');
+    expect(throwsDecodeError(() => parseHexLines('>   # nothing')).path).toBe('hex:line 1, column 1');
+    expect(throwsDecodeError(() => parseHexLines('> > 00')).path).toBe('hex:line 1, column 3');
   });
 
   it('rejects a 0x prefix rather than guessing', () => {
-    expect(decodeError(() => parseHexLines('0x24000000')).path).toBe('hex:line 1, column 2');
+    expect(throwsDecodeError(() => parseHexLines('0x24000000')).path).toBe('hex:line 1, column 2');
   });
 });
 

@@ -10,6 +10,7 @@ import { detectFormat, readCapture } from '../../src/capture/detect.js';
 import { parseHexLines } from '../../src/capture/hexlines.js';
 import { toHex } from '../../src/netlink/ip.js';
 import { DecodeError, EncodeError } from '../../src/netlink/errors.js';
+import { throwsDecodeError } from '../helpers/decode.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const PCAP = join(FIX, 'pcap');
@@ -25,16 +26,6 @@ function fixtureDatagrams(): Array<{ direction?: '>' | '<'; bytes: Uint8Array }>
     }
   }
   return out;
-}
-
-function throwsDecode(f: () => unknown): DecodeError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('expected a DecodeError');
 }
 
 function hasTool(name: string): boolean {
@@ -333,7 +324,7 @@ describe('bad input: DecodeError with path and offset', () => {
       [patch(good, 24 + 8, 10, 10), 'pcap:packet 1', 40, /shorter than the 16-byte/],
     ];
     for (const [bytes, path, offset, detail] of cases) {
-      const e = throwsDecode(() => readPcap(bytes));
+      const e = throwsDecodeError(() => readPcap(bytes));
       expect({ path: e.path, offset: e.offset }).toEqual({ path, offset });
       expect(e.detail).toMatch(detail);
     }
@@ -356,7 +347,7 @@ describe('bad input: DecodeError with path and offset', () => {
       [goodng.slice(0, goodng.length - 4), 'pcapng:block 6', 0, /past the end/],
     ];
     for (const [bytes, path, offset, detail] of cases) {
-      const e = throwsDecode(() => readPcapng(bytes));
+      const e = throwsDecodeError(() => readPcapng(bytes));
       expect(e.path).toBe(path);
       if (offset) expect(e.offset).toBe(offset);
       expect(e.detail).toMatch(detail);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHexLines } from '../../src/capture/hexlines.js';
 import { netlinkProtocolName, parseStrace, type StraceDatagram } from '../../src/capture/strace.js';
 import { DecodeError } from '../../src/netlink/errors.js';
+import { throwsDecodeError } from '../helpers/decode.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 const log = (name: string) => readFileSync(join(FIXTURES, 'strace', name), 'utf8');
@@ -70,16 +71,6 @@ function expectStraceAgrees(lines: string[], d: StraceDatagram): number {
     expect(line, `line ${d.line}`).toMatch(re);
   }
   return hs.length;
-}
-
-function decodeError(fn: () => unknown): DecodeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError);
-    return e as DecodeError;
-  }
-  throw new Error('expected a DecodeError');
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -218,7 +209,7 @@ describe('parseStrace on recorded logs', () => {
     const text = log('ip-route-get-nodump.strace');
     const lines = text.split('\n');
     const first = lines.findIndex((l) => /^\d+ +sendmsg\(/.test(l)) + 1;
-    const e = decodeError(() => parseStrace(text));
+    const e = throwsDecodeError(() => parseStrace(text));
     expect(e.path).toBe(`strace:line ${first}`);
     expect(e.offset).toBe(text.indexOf(lines[first - 1]!));
     expect(e.detail).toMatch(/not in the log.*-e write=all -e read=all/);
@@ -234,28 +225,28 @@ describe('parseStrace on malformed logs', () => {
   const edit = (n: number, f: (l: string) => string) => lines.map((l, i) => (i === n - 1 ? f(l) : l)).join('\n');
 
   it('a hex byte that does not parse', () => {
-    const e = decodeError(() => parseStrace(edit(firstDump, (l) => l.replace(/^( \| 00000 {2}[0-9a-f]{2} )[0-9a-f]{2}/, '$1zz'))));
+    const e = throwsDecodeError(() => parseStrace(edit(firstDump, (l) => l.replace(/^( \| 00000 {2}[0-9a-f]{2} )[0-9a-f]{2}/, '$1zz'))));
     expect(e.path).toBe(`strace:line ${firstDump}`);
     expect(e.offset).toBe(offsetOf(firstDump));
     expect(e.message).toContain(`strace:line ${firstDump}`);
   });
 
   it('an ASCII column that disagrees with the bytes', () => {
-    const e = decodeError(() => parseStrace(edit(firstDump, (l) => l.replace(/ [^ ]{16} \|$/, ' ################ |'))));
+    const e = throwsDecodeError(() => parseStrace(edit(firstDump, (l) => l.replace(/ [^ ]{16} \|$/, ' ################ |'))));
     expect(e.path).toBe(`strace:line ${firstDump}`);
   });
 
   it('a dump line missing: the count announced does not match', () => {
     const lastDump = lines.findIndex((l, i) => i >= firstDump && !l.startsWith(' | '));
     const without = lines.filter((_, i) => i !== lastDump - 1).join('\n');
-    const e = decodeError(() => parseStrace(without));
+    const e = throwsDecodeError(() => parseStrace(without));
     expect(e.path).toBe(`strace:line ${firstDump - 1}`); // the ` * N bytes in buffer 0` line
     expect(e.detail).toMatch(/announced \d+ bytes but the hex dump holds/);
   });
 
   it('a byte count that does not match the return value', () => {
     const call = firstDump - 2;
-    const e = decodeError(() => parseStrace(edit(call, (l) => l.replace(/= (\d+)$/, (_, n: string) => `= ${Number(n) + 4}`))));
+    const e = throwsDecodeError(() => parseStrace(edit(call, (l) => l.replace(/= (\d+)$/, (_, n: string) => `= ${Number(n) + 4}`))));
     expect(e.path).toBe(`strace:line ${call}`);
     expect(e.offset).toBe(offsetOf(call));
   });
@@ -263,8 +254,8 @@ describe('parseStrace on malformed logs', () => {
   it('dump lines out of order, or with no call before them', () => {
     const swapped = lines.slice();
     [swapped[firstDump - 1], swapped[firstDump]] = [swapped[firstDump]!, swapped[firstDump - 1]!];
-    expect(decodeError(() => parseStrace(swapped.join('\n'))).path).toBe(`strace:line ${firstDump}`);
-    const orphan = decodeError(() => parseStrace(lines[firstDump - 1] + '\n' + text));
+    expect(throwsDecodeError(() => parseStrace(swapped.join('\n'))).path).toBe(`strace:line ${firstDump}`);
+    const orphan = throwsDecodeError(() => parseStrace(lines[firstDump - 1] + '\n' + text));
     expect(orphan.path).toBe('strace:line 1');
     expect(orphan.offset).toBe(0);
   });
@@ -359,7 +350,7 @@ describe('parseStrace on hand-made lines (shapes copied from real strace 6.1 out
       dump4 +
       'recvmsg(3, {msg_iov=[{iov_base=..., iov_len=4}], msg_iovlen=1, msg_flags=MSG_TRUNC}, 0) = 2000\n' +
       dump4;
-    const e = decodeError(() => parseStrace(t));
+    const e = throwsDecodeError(() => parseStrace(t));
     expect(e.path).toBe('strace:line 5');
     const [d] = parseStrace(t.split('\n').slice(0, 4).join('\n'));
     expect(d!.bytes.length).toBe(4);
@@ -452,7 +443,7 @@ describe('parseStrace on hand-made lines (shapes copied from real strace 6.1 out
 
   it('a string cut by -s is missing bytes', () => {
     const t = 'socket(AF_NETLINK, SOCK_RAW, 0) = 3\nwrite(3, "\\x24\\x00"..., 36) = 36\n';
-    expect(decodeError(() => parseStrace(t)).detail).toMatch(/cut short/);
+    expect(throwsDecodeError(() => parseStrace(t)).detail).toMatch(/cut short/);
   });
 });
 

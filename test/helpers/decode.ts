@@ -7,15 +7,20 @@ import fc from 'fast-check';
 import { decodeDatagram, encodeDatagram, type Protocol } from '../../src/netlink/message.js';
 import { DecodeError } from '../../src/netlink/errors.js';
 
-/** The DecodeError `bytes` raise; fails the test when they decode, or raise anything else. */
-export function decodeError(bytes: Uint8Array, proto: Protocol): DecodeError {
+/** The DecodeError `fn` throws; fails the test when it returns, or throws anything else. */
+export function throwsDecodeError(fn: () => unknown): DecodeError {
   try {
-    decodeDatagram(bytes, proto);
+    fn();
   } catch (e) {
     expect(e).toBeInstanceOf(DecodeError);
     return e as DecodeError;
   }
-  throw new Error('decoded without error');
+  throw new Error('expected a DecodeError');
+}
+
+/** The DecodeError `bytes` raise as a datagram of `proto`. */
+export function decodeError(bytes: Uint8Array, proto: Protocol): DecodeError {
+  return throwsDecodeError(() => decodeDatagram(bytes, proto));
 }
 
 /**
