@@ -1160,9 +1160,9 @@ export class NetlinkSocket {
    * left running when the Set empties (a request answered at once costs no timer call at
    * all) and is unref'd: while requests wait, the poll keeps the process alive.
    */
-  #armRequestTimer(op: RequestOp): void {
+  #armRequestTimer(op: RequestOp, now = Date.now()): void {
     const t = op.timeout;
-    op.deadline = Date.now() + t;
+    op.deadline = now + t;
     let q = this.#timed.get(t);
     if (!q) {
       q = new Set();
@@ -1511,7 +1511,12 @@ export class NetlinkSocket {
     }
     this.stats.sent++;
     this.#tap?.('>', buf.slice(0, off));
-    for (const op of ops) this.#armTimer(op);
+    // One clock read for the chunk, not one per request (its requests share the timeout).
+    const t = batch.timeout;
+    if (t !== 0 && t !== Infinity) {
+      const now = Date.now();
+      for (const op of ops) if (!op.done) this.#armRequestTimer(op, now);
+    }
     // The kernel has answered the whole chunk by now: read the ACKs before the next send
     // (they are dispatched on the next turn of the event loop).
     this.#readAhead();

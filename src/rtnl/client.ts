@@ -334,30 +334,39 @@ export class RouteApi {
    */
   async addMany(routes: RouteOptions[], opts: CallOptions & { op?: RouteOp } = {}): Promise<BulkResult[]> {
     const op = opts.op ?? 'add';
+    const devs = this.#devs;
+    const resolver = devs.resolver;
     const results: BulkResult[] = new Array(routes.length);
-    const built: { i: number; b: BuiltRequest }[] = [];
+    // Parallel arrays, no closure or pair object per route: addMany of 100,000 routes made
+    // 100,000 of each, and they showed in the benchmark's profile.
+    const msgs: BuiltRequest['msg'][] = [];
+    const index: number[] = [];
+    const built: BuiltRequest[] = [];
     for (let i = 0; i < routes.length; i++) {
-      const make = (r: DevResolver): BuiltRequest => routeRequest(op, routes[i]!, r);
+      const o = routes[i]!;
       try {
         // Built at once from the cached names; an await only for a name not looked up yet.
         let b: BuiltRequest;
         try {
-          b = make(this.#devs.resolver);
+          b = routeRequest(op, o, resolver);
         } catch (err) {
           if (!(err instanceof MissingDevice)) throw err;
-          b = await build(this.#devs, make);
+          b = await build(devs, (r) => routeRequest(op, o, r));
         }
-        built.push({ i, b });
+        msgs.push(b.msg);
+        index.push(i);
+        built.push(b);
       } catch (err) {
         if (err instanceof NetlinkError || err instanceof EncodeError) results[i] = { ok: false, error: err };
         else throw err;
       }
     }
-    const res = await this.#devs.socket.requestBatch(built.map((x) => x.b.msg), callOpts(`route ${op} (${built.length} routes)`, opts));
-    res.forEach((r, k) => {
-      const { i, b } = built[k]!;
-      results[i] = r.ok ? { ok: true } : { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: b.what }, r.error.extack) };
-    });
+    const res = await devs.socket.requestBatch(msgs, callOpts(`route ${op} (${built.length} routes)`, opts));
+    for (let k = 0; k < res.length; k++) {
+      const r = res[k]!;
+      const i = index[k]!;
+      results[i] = r.ok ? { ok: true } : { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: built[k]!.what }, r.error.extack) };
+    }
     return results;
   }
 
