@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import fc from 'fast-check';
 import { decodeDatagram, encodeDatagram, type Protocol } from '../../src/netlink/message.js';
 import { DecodeError } from '../../src/netlink/errors.js';
+import { datagramToJSON, datagramFromJSON } from '../../src/netlink/json.js';
 
 /** The DecodeError `fn` throws; fails the test when it returns, or throws anything else. */
 export function throwsDecodeError(fn: () => unknown): DecodeError {
@@ -58,4 +59,28 @@ export function assertMutationsRaiseOnlyDecodeError(
       }
     },
   ), { numRuns });
+}
+
+/**
+ * Every datagram of a recorded fixture decodes with no raw bytes, no bare payload and no
+ * unknown attribute (but those in `newerThanHeader`, kept whole), and re-encodes byte for
+ * byte from the typed view and from its JSON.
+ */
+export function expectLossless(
+  name: string, datagrams: ReadonlyArray<{ bytes: Uint8Array; line: number }>, proto: Protocol,
+  newerThanHeader: ReadonlySet<string> = new Set(),
+): void {
+  expect(datagrams.length).toBeGreaterThan(0);
+  for (const d of datagrams) {
+    const dg = decodeDatagram(d.bytes, proto, { path: `${name}:${d.line}` });
+    for (const m of dg.messages) {
+      expect(m.raw, `${name}:${d.line} needs its raw bytes`).toBeUndefined();
+      expect(m.payload).toBeUndefined();
+      const keys = [...Object.keys(m.attrs ?? {}), ...Object.keys(m.request?.attrs ?? {})];
+      for (const k of keys.filter((x) => x.startsWith('unknown'))) expect(newerThanHeader.has(k), k).toBe(true);
+    }
+    expect(encodeDatagram(dg, proto)).toEqual(d.bytes);
+    const json = JSON.parse(JSON.stringify(datagramToJSON(dg, proto)));
+    expect(encodeDatagram(datagramFromJSON(json, proto), proto)).toEqual(d.bytes);
+  }
 }
