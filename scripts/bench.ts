@@ -44,7 +44,11 @@ import { runInNewContext } from 'node:vm';
 import { decodeDatagram, type NlMsg } from '../src/netlink/message.js';
 import { datagramToJSON } from '../src/netlink/json.js';
 import { rtnetlink } from '../src/rtnl/protocol.js';
-import { RTM_NEWROUTE, type RouteAttrs, type RtMsg } from '../src/rtnl/route.js';
+import {
+  type Sums, type RouteFields, SUM_KEYS, zeroSums, addRoute, addRouteFields,
+} from './bench/sums.js';
+import { RTM_NEWROUTE } from '../src/rtnl/route.js';
+import { V4_PREFIXES } from './bench/socket/routes.js';
 
 const execFileP = promisify(execFile);
 
@@ -92,23 +96,6 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
-/** The sums every implementation reports for the same bytes. */
-interface Sums {
-  routes: number;
-  dst: number;
-  gateway: number;
-  prefsrc: number;
-  oif: number;
-  table: number;
-  priority: number;
-}
-
-const SUM_KEYS = ['routes', 'dst', 'gateway', 'prefsrc', 'oif', 'table', 'priority'] as const;
-
-function zeroSums(): Sums {
-  return { routes: 0, dst: 0, gateway: 0, prefsrc: 0, oif: 0, table: 0, priority: 0 };
-}
-
 function sameSums(a: Sums, b: Sums): boolean {
   return SUM_KEYS.every((k) => a[k] === b[k]);
 }
@@ -127,24 +114,13 @@ interface Result {
 // ---------------------------------------------------------------------------------------
 // Recording
 
-/** `198.51.100.0/24` and `203.0.113.0/24` cut into every prefix from /24 to /32: 1022. */
-function prefixes(): string[] {
-  const out: string[] = [];
-  for (const net of ['198.51.100', '203.0.113']) {
-    for (let len = 24; len <= 32; len++) {
-      const step = 1 << (32 - len);
-      for (let host = 0; host < 256; host += step) out.push(`${net}.${host}/${len}`);
-    }
-  }
-  return out;
-}
-
 /**
- * `ip -batch` lines for `n` routes: every prefix of {@link prefixes} in table 1000, then in
+ * `ip -batch` lines for `n` routes: every prefix of {@link V4_PREFIXES} (`198.51.100.0/24` and
+ * `203.0.113.0/24` cut into every prefix from /24 to /32: 1022) in table 1000, then in
  * 1001, ... (about 98 tables for 100,000), next hops 192.0.2.1-4, four metrics.
  */
 function routeBatch(n: number): string {
-  const p = prefixes();
+  const p = V4_PREFIXES;
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const table = 1000 + Math.floor(i / p.length);
@@ -339,19 +315,6 @@ function result(name: string, t: { times: number[]; sums: Sums }, note?: string)
   };
 }
 
-/** Adds one decoded message to the sums: the reads an application makes of a route. */
-function addRoute(s: Sums, m: NlMsg): void {
-  if (m.type !== RTM_NEWROUTE) return;
-  const a = m.attrs as RouteAttrs;
-  s.routes++;
-  if (a.dst !== undefined) s.dst++;
-  if (a.gateway !== undefined) s.gateway++;
-  if (a.prefsrc !== undefined) s.prefsrc++;
-  s.oif += a.oif ?? 0;
-  s.table += a.table ?? (m.body as RtMsg).table;
-  s.priority += a.priority ?? 0;
-}
-
 function nlwirePass(dgs: readonly Uint8Array[]): Sums {
   const s = zeroSums();
   for (const dg of dgs) {
@@ -486,14 +449,7 @@ function netlinkPkgPass(pkg: NetlinkPkg, bufs: readonly Buffer[]): Sums {
     for (const m of pkg.parseMessages(b)) {
       if (m.type !== RTM_NEWROUTE) continue;
       const r = pkg.rt.parseRouteMessage(m.data);
-      const a = r.attrs as { dst?: Buffer; gateway?: Buffer; prefsrc?: Buffer; oif?: number; table?: number; priority?: number };
-      s.routes++;
-      if (a.dst !== undefined) s.dst++;
-      if (a.gateway !== undefined) s.gateway++;
-      if (a.prefsrc !== undefined) s.prefsrc++;
-      s.oif += a.oif ?? 0;
-      s.table += a.table ?? r.data.table;
-      s.priority += a.priority ?? 0;
+      addRouteFields(s, r.attrs as RouteFields, r.data.table);
     }
   }
   return s;

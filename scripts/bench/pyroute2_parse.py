@@ -18,7 +18,7 @@ except ImportError as e:
     print(json.dumps({"error": f"pyroute2 is not importable: {e}"}))
     sys.exit(0)
 
-RTM_NEWROUTE = 24
+from route_sums import add_route, zero_sums
 
 
 def version():
@@ -42,22 +42,10 @@ def read_records(path):
 
 
 def one_pass(marshal, datagrams):
-    s = {"routes": 0, "dst": 0, "gateway": 0, "prefsrc": 0, "oif": 0, "table": 0, "priority": 0}
+    s = zero_sums()
     for dg in datagrams:
         for msg in marshal.parse(dg):
-            if msg["header"]["type"] != RTM_NEWROUTE:
-                continue
-            s["routes"] += 1
-            if msg.get_attr("RTA_DST") is not None:
-                s["dst"] += 1
-            if msg.get_attr("RTA_GATEWAY") is not None:
-                s["gateway"] += 1
-            if msg.get_attr("RTA_PREFSRC") is not None:
-                s["prefsrc"] += 1
-            s["oif"] += msg.get_attr("RTA_OIF") or 0
-            table = msg.get_attr("RTA_TABLE")
-            s["table"] += msg["table"] if table is None else table
-            s["priority"] += msg.get_attr("RTA_PRIORITY") or 0
+            add_route(s, msg)
     return s
 
 

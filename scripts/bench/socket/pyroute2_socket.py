@@ -11,10 +11,14 @@ pyroute2 and the opening of the socket are left out).
                          the cross-check sums
 """
 import json
+import os
 import resource
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from route_sums import add_route, zero_sums  # noqa: E402 (scripts/bench/route_sums.py)
 
 try:
     from pyroute2 import IPRoute
@@ -111,23 +115,11 @@ def mode_dump(ipr, family, repeats):
     cpus = []
     sums = None
     for _ in range(repeats):
-        s = {"routes": 0, "dst": 0, "gateway": 0, "prefsrc": 0, "oif": 0, "table": 0, "priority": 0}
+        s = zero_sums()
         c0 = cpu()
         t0 = time.perf_counter()
         for msg in ipr.route("dump", family=af):
-            if msg["header"]["type"] != 24:
-                continue
-            s["routes"] += 1
-            if msg.get_attr("RTA_DST") is not None:
-                s["dst"] += 1
-            if msg.get_attr("RTA_GATEWAY") is not None:
-                s["gateway"] += 1
-            if msg.get_attr("RTA_PREFSRC") is not None:
-                s["prefsrc"] += 1
-            s["oif"] += msg.get_attr("RTA_OIF") or 0
-            table = msg.get_attr("RTA_TABLE")
-            s["table"] += msg["table"] if table is None else table
-            s["priority"] += msg.get_attr("RTA_PRIORITY") or 0
+            add_route(s, msg)
         ms.append((time.perf_counter() - t0) * 1e3)
         cpus.append(cpu() - c0)
         sums = s

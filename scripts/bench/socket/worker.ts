@@ -36,23 +36,15 @@ import { NetlinkError } from '../../../src/netlink/errors.js';
 import { Rtnl } from '../../../src/rtnl/client.js';
 import { rtnetlink } from '../../../src/rtnl/protocol.js';
 import {
-  RTM_GETROUTE, RTM_NEWROUTE, RTM_F_LOOKUP_TABLE, type RouteAttrs, type RtMsg,
+  RTM_GETROUTE, RTM_NEWROUTE, RTM_F_LOOKUP_TABLE, type RouteAttrs,
 } from '../../../src/rtnl/route.js';
+import { type Sums, zeroSums, addRoute, addRouteFields } from '../sums.js';
 import { type BenchRoute, type Family, NEXT_HOP, getDst, routeOf, tableOf, dstOf } from './routes.js';
 
 // ---------------------------------------------------------------------------------------
 // Results
 
-/** The sums every implementation reports for a dump (as scripts/bench.ts's). */
-export interface Sums {
-  routes: number;
-  dst: number;
-  gateway: number;
-  prefsrc: number;
-  oif: number;
-  table: number;
-  priority: number;
-}
+export type { Sums } from '../sums.js';
 
 export interface GetResult {
   n: number;
@@ -90,10 +82,6 @@ export interface DumpResult {
   rssPeak?: number;
   heapPeak?: number;
   datagrams?: number;
-}
-
-function zeroSums(): Sums {
-  return { routes: 0, dst: 0, gateway: 0, prefsrc: 0, oif: 0, table: 0, priority: 0 };
 }
 
 /** User + system CPU seconds of this process so far. */
@@ -291,13 +279,7 @@ class NlwireImpl {
       const r0 = nl.socket.stats.received;
       if (api === 'client') {
         for await (const r of nl.route.list({ family, table: 'all' })) {
-          s.routes++;
-          if (r.dst !== undefined) s.dst++;
-          if (r.gateway !== undefined) s.gateway++;
-          if (r.prefsrc !== undefined) s.prefsrc++;
-          s.oif += r.oif ?? 0;
-          s.table += r.table;
-          s.priority += r.metric ?? 0;
+          addRouteFields(s, { dst: r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif, priority: r.metric }, r.table);
         }
       } else {
         const msg = {
@@ -305,17 +287,7 @@ class NlwireImpl {
           body: { family: family === 4 ? AF_INET : AF_INET6, dstLen: 0, srcLen: 0, tos: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 },
           attrs: {},
         };
-        for await (const m of nl.socket.dump(msg)) {
-          if (m.type !== RTM_NEWROUTE) continue;
-          const a = m.attrs as RouteAttrs;
-          s.routes++;
-          if (a.dst !== undefined) s.dst++;
-          if (a.gateway !== undefined) s.gateway++;
-          if (a.prefsrc !== undefined) s.prefsrc++;
-          s.oif += a.oif ?? 0;
-          s.table += a.table ?? (m.body as RtMsg).table;
-          s.priority += a.priority ?? 0;
-        }
+        for await (const m of nl.socket.dump(msg)) addRoute(s, m);
       }
       return { sums: s, datagrams: nl.socket.stats.received - r0 };
     } finally {
@@ -444,14 +416,7 @@ class NetlinkPkgImpl {
     try {
       const s = zeroSums();
       for (const r of await sock.getRoutes({ family: family === 4 ? AF_INET : AF_INET6 })) {
-        const a = r.attrs;
-        s.routes++;
-        if (a.dst !== undefined) s.dst++;
-        if (a.gateway !== undefined) s.gateway++;
-        if (a.prefsrc !== undefined) s.prefsrc++;
-        s.oif += a.oif ?? 0;
-        s.table += a.table ?? r.data.table ?? 0;
-        s.priority += a.priority ?? 0;
+        addRouteFields(s, r.attrs, r.data.table ?? 0);
       }
       return { sums: s, datagrams: 0 };
     } finally {
