@@ -341,6 +341,8 @@ class DumpOp extends Op {
   readonly chunks: NlMsg[][] = [];
   pos = 0;
   lastDatagram = -1;
+  /** The datagram lastActivity was read for: the clock is read once per datagram, not per message. */
+  activityDatagram = -1;
   /** collect: everything, and whether any part was flagged NLM_F_DUMP_INTR. */
   readonly collected: NlMsg[] = [];
   interrupted = false;
@@ -1404,7 +1406,10 @@ export class NetlinkSocket {
   }
 
   #onDumpMessage(op: DumpOp, m: NlMsg, datagram: number): void {
-    op.lastActivity = Date.now();
+    if (op.activityDatagram !== datagram) {
+      op.activityDatagram = datagram;
+      op.lastActivity = Date.now();
+    }
     if (m.type === NLMSG_DONE || (m.type === NLMSG_ERROR && m.errno !== 0)) {
       op.kernelDone = true;
       const err = m.errno !== undefined && m.errno !== 0 ? netlinkError(m, op, this.protocol) : undefined;
