@@ -49,6 +49,7 @@ import {
 } from './bench/sums.js';
 import { RTM_NEWROUTE } from '../src/rtnl/route.js';
 import { V4_PREFIXES } from './bench/socket/routes.js';
+import { compileC } from './bench/cc.js';
 
 const execFileP = promisify(execFile);
 
@@ -172,25 +173,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.on('exit', cleanUp);
 
-function newer(src: string, out: string): boolean {
-  return !existsSync(out) || statSync(src).mtimeMs > statSync(out).mtimeMs;
-}
-
 /** Compiles a program of scripts/bench into bench-data/ when its source is newer. */
 function compile(name: string, libs: readonly string[]): string {
-  const src = join(SRC, `${name}.c`);
-  const out = join(DATA, name);
-  if (newer(src, out)) {
-    try {
-      execFileSync('cc', ['-O2', '-Wall', '-o', out, src, ...libs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (err) {
-      const e = err as { stderr?: Buffer; message: string };
-      const text = e.stderr?.toString() ?? e.message;
-      const hint = text.includes('libmnl') ? '\n  install libmnl: apt-get install -y libmnl-dev' : '';
-      fail(`cc ${relative(ROOT, src)} failed:\n${text}${hint}`);
-    }
-  }
-  return out;
+  return compileC(join(SRC, `${name}.c`), join(DATA, name), libs, fail);
 }
 
 function checkRecordingTools(): void {

@@ -23,29 +23,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
-
-struct route {
-	uint8_t family, dst_len, has_dst, has_gateway, has_prefsrc;
-	uint8_t dst[16], gateway[16], prefsrc[16];
-	uint32_t oif, table, priority;
-};
-
-struct sums {
-	unsigned long routes, dst, gateway, prefsrc, oif, table, priority;
-};
-
-static struct sums sums;
-
-static __attribute__((noinline)) void consume(const struct route *r)
-{
-	sums.routes++;
-	sums.dst += r->has_dst;
-	sums.gateway += r->has_gateway;
-	sums.prefsrc += r->has_prefsrc;
-	sums.oif += r->oif;
-	sums.table += r->table;
-	sums.priority += r->priority;
-}
+#include "route_sums.h"
 
 static int copy_addr(uint8_t *to, const struct nlattr *a)
 {
@@ -173,12 +151,6 @@ static double now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)

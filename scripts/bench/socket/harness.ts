@@ -13,12 +13,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { NEXT_HOP } from './routes.js';
+import { compileC } from '../cc.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SRC = join(ROOT, 'scripts', 'bench', 'socket');
@@ -112,25 +113,9 @@ export class BenchNetns {
 // ---------------------------------------------------------------------------------------
 // Build
 
-function newer(src: string, out: string): boolean {
-  return !existsSync(out) || statSync(src).mtimeMs > statSync(out).mtimeMs;
-}
-
 /** Compiles scripts/bench/socket/NAME.c into bench-data/socket-NAME with cc -O2, when newer. */
 export function compile(name: string, libs: readonly string[]): string {
-  const src = join(SRC, `${name}.c`);
-  const out = join(DATA, `socket-${name}`);
-  mkdirSync(DATA, { recursive: true });
-  if (newer(src, out)) {
-    try {
-      execFileSync('cc', ['-O2', '-Wall', '-o', out, src, ...libs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (err) {
-      const e = err as { stderr?: Buffer; message: string };
-      const text = e.stderr?.toString() ?? e.message;
-      fail(`cc ${src} failed:\n${text}${text.includes('libmnl') ? '\n  install libmnl: apt-get install -y libmnl-dev' : ''}`);
-    }
-  }
-  return out;
+  return compileC(join(SRC, `${name}.c`), join(DATA, `socket-${name}`), libs, fail);
 }
 
 /**

@@ -52,6 +52,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
+#include "../route_sums.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -191,17 +192,6 @@ static struct nlmsghdr *put_route(char *buf, int family, long i, uint16_t flags,
 
 /* ---- replies ------------------------------------------------------------------------- */
 
-struct route {
-	uint8_t family, dst_len, has_dst, has_gateway, has_prefsrc;
-	uint8_t dst[16], gateway[16], prefsrc[16];
-	uint32_t oif, table, priority;
-};
-
-struct sums {
-	unsigned long routes, dst, gateway, prefsrc, oif, table, priority;
-};
-
-static struct sums sums;
 static unsigned long failures;
 static int first_errno;
 
@@ -231,17 +221,6 @@ static void copy_addr(uint8_t *to, uint8_t *has, const struct nlattr *a)
 		return;
 	memcpy(to, mnl_attr_get_payload(a), mnl_attr_get_payload_len(a));
 	*has = 1;
-}
-
-static __attribute__((noinline)) void consume(const struct route *r)
-{
-	sums.routes++;
-	sums.dst += r->has_dst;
-	sums.gateway += r->has_gateway;
-	sums.prefsrc += r->has_prefsrc;
-	sums.oif += r->oif;
-	sums.table += r->table;
-	sums.priority += r->priority;
 }
 
 /* A route reply: every attribute validated into a table, the route read into a struct. */
@@ -300,12 +279,6 @@ static void send_buf(const void *buf, size_t len)
 }
 
 /* ---- modes --------------------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static void put_get(char *buf, long i, uint32_t seq, int ack)
 {
