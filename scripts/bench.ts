@@ -33,7 +33,6 @@ import {
   closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync,
   statSync, writeFileSync,
 } from 'node:fs';
-import { Session } from 'node:inspector';
 import { cpus, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -50,6 +49,8 @@ import {
 import { RTM_NEWROUTE } from '../src/rtnl/route.js';
 import { V4_PREFIXES } from './bench/socket/routes.js';
 import { compileC } from './bench/cc.js';
+import { sampleCpu } from './bench/sample.js';
+import { type CpuProfile, formatRows, selfByFunction } from './bench/socket/profile.js';
 
 const execFileP = promisify(execFile);
 
@@ -464,43 +465,16 @@ function runPyroute2(file: string, budget: number): Result | string {
 // ---------------------------------------------------------------------------------------
 // Profile
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-
 /** CPU-profiles nlwire's decode for about `seconds` and prints the top self-time functions. */
 async function profileDecode(dgs: readonly Uint8Array[], seconds: number): Promise<void> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => {
-    session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r)));
+  const { profile } = await sampleCpu(() => {
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) nlwirePass(dgs);
   });
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 100 });
-  await post('Profiler.start');
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end) nlwirePass(dgs);
-  const { profile } = (await post('Profiler.stop')) as { profile: { nodes: ProfileNode[] } };
-  session.disconnect();
   const out = join(DATA, 'nlwire-decode.cpuprofile');
   writeFileSync(out, JSON.stringify(profile));
-  const self = new Map<string, number>();
-  let total = 0;
-  for (const n of profile.nodes) {
-    const hits = n.hitCount ?? 0;
-    total += hits;
-    const f = n.callFrame;
-    // File only: under tsx the line numbers are those of the transformed code.
-    const where = f.url.startsWith('file:') ? relative(ROOT, fileURLToPath(f.url)) : f.url;
-    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
-    self.set(key, (self.get(key) ?? 0) + hits);
-  }
   console.log(`\nCPU profile of nlwire's decode (${relative(ROOT, out)}), self time:`);
-  for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
-    console.log(`  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`);
-  }
+  console.log(formatRows(selfByFunction(profile as CpuProfile, 15)));
 }
 
 // ---------------------------------------------------------------------------------------

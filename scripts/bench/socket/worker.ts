@@ -24,7 +24,6 @@
  * @module
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -39,6 +38,7 @@ import {
   RTM_GETROUTE, RTM_NEWROUTE, RTM_F_LOOKUP_TABLE, type RouteAttrs,
 } from '../../../src/rtnl/route.js';
 import { type Sums, zeroSums, addRoute, addRouteFields } from '../sums.js';
+import { sampleCpu } from '../sample.js';
 import { type BenchRoute, type Family, NEXT_HOP, getDst, routeOf, tableOf, dstOf } from './routes.js';
 
 // ---------------------------------------------------------------------------------------
@@ -483,17 +483,7 @@ async function dump(impl: Impl, c: Command): Promise<DumpResult> {
 }
 
 async function profile(impl: Impl, c: Command): Promise<unknown> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => {
-    session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r)));
-  });
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 100 });
-  await post('Profiler.start');
-  const result = await run(impl, c.inner!);
-  const { profile: p } = (await post('Profiler.stop')) as { profile: unknown };
-  session.disconnect();
+  const { result, profile: p } = await sampleCpu(() => run(impl, c.inner!));
   writeFileSync(c.file!, JSON.stringify(p));
   return result;
 }
