@@ -14,16 +14,7 @@ import { writePcap } from '../src/capture/pcap.js';
 import { decodeDatagram, messageLength, type NlMsg } from '../src/netlink/message.js';
 import { type AttrTable } from '../src/netlink/attrs.js';
 import { rtnetlink } from '../src/rtnl/protocol.js';
-
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    console.warn('\n*** tshark is not installed: the Wireshark cross-check is SKIPPED (apt-get install -y tshark) ***\n');
-    return false;
-  }
-}
+import { hasTool } from './helpers/tools.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const datagrams: Array<{ direction?: '>' | '<'; bytes: Uint8Array }> = [];
@@ -89,7 +80,7 @@ const fields = ['frame.number', 'netlink.hdr_type', 'netlink-route.nltype', 'net
   'netlink-route.rt_table', 'netlink-route.rt_dst_len', 'netlink-route.rta_oif', 'netlink-route.ifla_ifname',
   'netlink-route.ifla_mtu', 'netlink-route.ifa_label'];
 
-describe.runIf(hasTshark())('tshark agrees with nlwire on every recorded fixture', () => {
+describe.runIf(hasTool('tshark', 'the Wireshark cross-check', 'apt-get install -y tshark'))('tshark agrees with nlwire on every recorded fixture', () => {
   it('message types, lengths, errnos, attribute types and values', () => {
     expect(datagrams.length).toBeGreaterThan(300);
     const dir = mkdtempSync(join(tmpdir(), 'nlwire-tshark-'));

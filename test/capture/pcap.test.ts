@@ -11,6 +11,7 @@ import { parseHexLines } from '../../src/capture/hexlines.js';
 import { toHex } from '../../src/netlink/ip.js';
 import { DecodeError, EncodeError } from '../../src/netlink/errors.js';
 import { throwsDecodeError } from '../helpers/decode.js';
+import { hasTool } from '../helpers/tools.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const PCAP = join(FIX, 'pcap');
@@ -26,15 +27,6 @@ function fixtureDatagrams(): Array<{ direction?: '>' | '<'; bytes: Uint8Array }>
     }
   }
   return out;
-}
-
-function hasTool(name: string): boolean {
-  try {
-    execFileSync(name, ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A pcapng block: type, length, body (padded), length; little-endian. */

@@ -14,18 +14,9 @@ import { readPcap, writePcap } from '../../src/capture/pcap.js';
 import { decodeDatagram, typeName } from '../../src/netlink/message.js';
 import { rtnetlink } from '../../src/rtnl/protocol.js';
 import { NetlinkError } from '../../src/netlink/errors.js';
+import { hasTool } from '../helpers/tools.js';
 
 const unavailable = netnsUnavailableReason();
-
-function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    console.warn('\n*** tshark is not installed: the tshark half of the recorder test is SKIPPED ***\n');
-    return false;
-  }
-}
 
 let dir: string;
 
@@ -139,7 +130,7 @@ describe.skipIf(unavailable !== null)(`pcapRecorder on a client in a private nam
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
-  it.runIf(hasTshark())('tshark decodes the same messages, directions and errno', () => {
+  it.runIf(hasTool('tshark', 'the tshark half of the recorder test'))('tshark decodes the same messages, directions and errno', () => {
     const out = execFileSync('tshark', ['-r', path, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f',
       '-e', 'frame.number', '-e', 'netlink.hdr_type', '-e', 'netlink-route.nltype', '-e', 'netlink.hdr_flags.request',
       '-e', 'netlink.error', '-e', 'netlink.hdr_seq'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
