@@ -250,13 +250,18 @@ function sizeError(e: AttrEntry, want: string, len: number, off: number, path: s
 function decodeValue(e: AttrEntry, ctx: DecodeCtx, off: number, len: number, parent: string, depth: number): unknown {
   const v = ctx.view;
   if (e.size >= 0 && len !== e.size) throw sizeError(e, `${e.size}`, len, off, `${parent}.${e.kname}`);
+  // A switch on strings compares case by case: the kinds of a route dump come first.
   switch (e.kind) {
+    case 'u32': return v.getUint32(off, LITTLE_ENDIAN);
+    case 'ipaddr':
+      if (len === 4) return formatIPv4(ctx.buf, off);
+      if (len !== 16) throw sizeError(e, '4 or 16', len, off, `${parent}.${e.kname}`);
+      return formatIP(ctx.buf, off, len);
     case 'u8': return ctx.buf[off];
     case 's8': return v.getInt8(off);
     case 'u16': return v.getUint16(off, LITTLE_ENDIAN);
     case 's16': return v.getInt16(off, LITTLE_ENDIAN);
     case 'u16be': return v.getUint16(off, false);
-    case 'u32': return v.getUint32(off, LITTLE_ENDIAN);
     case 's32': return v.getInt32(off, LITTLE_ENDIAN);
     case 'u32be': return v.getUint32(off, false);
     case 'u64': return v.getBigUint64(off, LITTLE_ENDIAN);
@@ -264,10 +269,6 @@ function decodeValue(e: AttrEntry, ctx: DecodeCtx, off: number, len: number, par
     case 'flag': return true;
     case 'string': return readString(ctx, off, len);
     case 'bytes': return ctx.buf.slice(off, off + len);
-    case 'ipaddr':
-      if (len === 4) return formatIPv4(ctx.buf, off);
-      if (len !== 16) throw sizeError(e, '4 or 16', len, off, `${parent}.${e.kname}`);
-      return formatIP(ctx.buf, off, len);
     case 'lladdr': return formatLladdr(ctx.buf, off, len);
     case 'nested': return decodeAttrs(e.nested(), ctx, off, off + len, `${parent}.${e.kname}`, depth + 1);
     case 'struct': {
