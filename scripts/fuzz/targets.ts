@@ -364,9 +364,18 @@ async function cliRun(argv: string[], stdin: Uint8Array, keep?: unknown[]): Prom
     return { kind: 'cli', detail: `${cmd}: exit ${code} with ${err.split('\n').length - 1} lines on stderr: ${JSON.stringify(err.slice(0, 200))}` };
   }
   if (code === 0 && err !== '') return { kind: 'cli', detail: `${cmd}: exit 0 with stderr ${JSON.stringify(err.slice(0, 200))}` };
-  if (code === 0 && stdin.length === 0) return { kind: 'cli', detail: `${cmd}: empty input exits 0 (expected 1 or 2)` };
+  const readsStdin = ['decode', 'explain', 'encode'].includes(argv[0] ?? '') && !argv.some((a) => a === '--help' || a === '-h')
+    && argv.slice(1).every((a) => a.startsWith('-'));
+  if (code === 0 && readsStdin && stdin.length === 0) return { kind: 'cli', detail: `${cmd}: empty input exits 0 (expected 1 or 2)` };
   return undefined;
 }
+
+/** Command lines the CLI must refuse with exit 2 and one line (stdin is still bad input). */
+const BAD_ARGV: string[][] = [
+  ['decode', '--nope'], ['decode', '--format'], ['decode', '--format', 'xml'], ['decode', '/nonexistent/nlwire-fuzz.pcap'],
+  ['decode', 'a', 'b'], ['explain', '--bogus'], ['explain', '/nonexistent/nlwire-fuzz.hex'], ['encode', 'a', 'b'],
+  ['encode', '--pcap'], ['bogus'], ['decode', '-'], ['explain', '-', '--json'], ['help', 'decode'], ['--help'],
+];
 
 const FORMATS: Array<CaptureFormat | 'auto'> = ['auto', 'auto', 'auto', 'pcap', 'pcapng', 'strace', 'hex'];
 
@@ -533,6 +542,7 @@ export const targets: Target[] = [
   {
     name: 'cli', weight: 3,
     generate: (rng, g) => {
+      if (rng.chance(0.03)) return { argv: rng.pick(BAD_ARGV), bytes: g.captureBytes(rng) };
       const r = rng.int(10);
       if (r < 6) {
         const argv = ['decode'];

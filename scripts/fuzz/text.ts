@@ -92,13 +92,17 @@ export function straceWindow(rng: Rng, log: string): string {
 const NASTY_NUMBERS = ['0', '-1', '1', '3', '4', '15', '16', '65535', '65536', '4294967295', '4294967296',
   '18446744073709551616', '99999999999999999999999999', '-2147483648', '0x10', '1e9', '', '00000', '7fffffff'];
 const CALLS = ['sendmsg', 'recvmsg', 'sendto', 'recvfrom', 'write', 'read', 'writev', 'readv', 'sendmmsg',
-  'recvmmsg', 'send', 'recv', 'socket', 'close', 'dup2', 'fcntl', 'clone', 'execve', 'openat'];
+  'recvmmsg', 'send', 'recv', 'socket', 'close', 'dup2', 'fcntl', 'clone', 'execve', 'openat', 'socketpair',
+  'pipe2', 'close_range', 'dup3', 'vfork'];
 const SNIPPETS = ['"', '\\', '\\x', '\\x4', '\\xzz', '\\777', '\\"', '{', '}', '[', ']', '(', ')', ', ', '=',
   ' <unfinished ...>', '<... recvmsg resumed>', '<... sendmsg resumed>', ' = ', ' = -1 EAGAIN (Resource temporarily unavailable)',
   '+++ exited with 0 +++', '--- SIGCHLD {si_signo=SIGCHLD} ---', '[pid 1] ', '3<NETLINK:[ROUTE:3319]>', '3<NETLINK:[SOCK_DIAG:1]>',
   ' * 16 bytes in buffer 0', ' | 00000  ', ' | 00010  10 00 00 00', ' |', '...', 'MSG_TRUNC', 'MSG_PEEK|MSG_TRUNC',
   'iov_base=', 'iov_len=', 'msg_iov=[', '\u0000', '\r', '\t', '\u00e9', '\ud800', '\uffff', '😀',
-  'socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 3', 'socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, 999) = 3'];
+  'socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) = 3', 'socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, 999) = 3',
+  'socketpair(AF_UNIX, SOCK_STREAM, 0, [3, 4]) = 0', 'pipe2([3, 4], O_CLOEXEC) = 0', 'pipe([3<pipe:[1]>, 0x4]) = 0',
+  'close_range(3, 4294967295, CLOSE_RANGE_CLOEXEC) = 0', 'dup2(3, 7) = 7', 'fcntl(3, F_DUPFD_CLOEXEC, 0) = 9',
+  'clone(child_stack=NULL, flags=CLONE_FILES|SIGCHLD) = 1001', 'execve("/sbin/ip", ["ip"], 0x7ffd /* 1 var */) = 0'];
 
 /** One strace-log mutation: lines, numbers, call names, escapes, brackets, characters. */
 export function mutateStraceOnce(rng: Rng, text: string, others: readonly string[]): string {
