@@ -1029,15 +1029,7 @@ export class NetlinkSocket {
       op.abortListener = (): void => this.#onAbort(op);
       signal.addEventListener('abort', op.abortListener, { once: true });
     }
-    this.#acquire(1, op, () => {
-      op.waiter = undefined;
-      if (op.done) {
-        this.#release(1);
-        return;
-      }
-      op.holdsSlot = true;
-      go();
-    });
+    this.#acquireSlot(op, go);
   }
 
   /** Runs `run` once `n` slots are held, at once when possible (and nobody queues before). */
@@ -1381,6 +1373,11 @@ export class NetlinkSocket {
   }
 
   #sendDump(op: DumpOp): void {
+    this.#acquireSlot(op, () => this.#send(op));
+  }
+
+  /** Waits for an in-flight slot for `op`, then runs `go` unless `op` ended meanwhile. */
+  #acquireSlot(op: Op, go: () => void): void {
     this.#acquire(1, op, () => {
       op.waiter = undefined;
       if (op.done) {
@@ -1388,7 +1385,7 @@ export class NetlinkSocket {
         return;
       }
       op.holdsSlot = true;
-      this.#send(op);
+      go();
     });
   }
 

@@ -15,6 +15,7 @@
  * (u32), which takes precedence when present. IFA_ADDRESS is the prefix (for
  * point-to-point links the peer) address, IFA_LOCAL the interface's own address.
  */
+import { rtScopeNames } from './route.js';
 import { struct } from '../netlink/struct.js';
 import { attrs, type AttrTable } from '../netlink/attrs.js';
 import { type MessageSpec } from '../netlink/message.js';
@@ -118,9 +119,7 @@ export const ifaFlagNames: Readonly<Record<number, string>> = {
  * enum rt_scope_t (linux/rtnetlink.h) names as iproute2 prints them for ifa_scope
  * (RT_SCOPE_UNIVERSE is `global`).
  */
-export const ifaScopeNames: Readonly<Record<number, string>> = {
-  0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere',
-};
+export const ifaScopeNames: Readonly<Record<number, string>> = rtScopeNames;
 
 /** IFAPROT_* names (linux/if_addr.h) as iproute2 prints them (/usr/share/iproute2/rt_addrprotos). */
 export const ifaProtoNames: Readonly<Record<number, string>> = {
