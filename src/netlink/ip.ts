@@ -59,13 +59,18 @@ export function formatIP(b: Uint8Array, off = 0, len = b.length - off): string {
  * over the characters, no split, no regular expression, no allocation.
  */
 export function ipv4Value(s: string): number {
-  const n = s.length;
+  return ipv4ValueAt(s, 0, s.length);
+}
+
+/** {@link ipv4Value} of the characters [start, end) of `s`, without slicing it. */
+export function ipv4ValueAt(s: string, start: number, end: number): number {
+  const n = end - start;
   if (n < 7 || n > 15) return -1;
   let v = 0;
   let octet = 0;
   let digits = 0;
   let dots = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
       if (digits === 0 || dots === 3) return -1;
@@ -139,6 +144,72 @@ export function parseIPv6(s: string): Uint8Array | undefined {
   }
   if (tail4) out.set(tail4, 12);
   return out;
+}
+
+/** The value of hex digit `c` (a char code), or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/**
+ * Writes the sixteen bytes of the IPv6 text in [start, end) of `s` at `off` of `buf`, with
+ * no slice, array or regular expression; false for text {@link parseIPv6} refuses (it accepts
+ * exactly the same texts and gives the same bytes). On false, up to 16 bytes at `off` may
+ * have been written.
+ */
+export function writeIPv6(s: string, buf: Uint8Array, off: number, start = 0, end = s.length): boolean {
+  let g = 0; // groups written
+  let dbl = -1; // the group index where `::` stands
+  let i = start;
+  if (end - i < 2) return false;
+  if (s.charCodeAt(i) === 58) {
+    if (s.charCodeAt(i + 1) !== 58) return false;
+    dbl = 0;
+    i += 2;
+  }
+  while (i < end) {
+    let v = 0;
+    let j = i;
+    for (; j < end; j++) {
+      const d = hexValue(s.charCodeAt(j));
+      if (d < 0) break;
+      v = v * 16 + d;
+    }
+    if (j < end && s.charCodeAt(j) === 46) {
+      // A dotted quad ends the text and stands for two groups (`::ffff:192.0.2.1`).
+      const v4 = g > 6 ? -1 : ipv4ValueAt(s, i, end);
+      if (v4 < 0) return false;
+      const o = off + 2 * g;
+      buf[o] = v4 >>> 24;
+      buf[o + 1] = (v4 >>> 16) & 0xff;
+      buf[o + 2] = (v4 >>> 8) & 0xff;
+      buf[o + 3] = v4 & 0xff;
+      g += 2;
+      break;
+    }
+    if (j === i || j - i > 4 || g === 8) return false;
+    buf[off + 2 * g] = v >> 8;
+    buf[off + 2 * g + 1] = v & 0xff;
+    g++;
+    if (j === end) break;
+    if (s.charCodeAt(j) !== 58 || j + 1 === end) return false;
+    i = j + 1;
+    if (s.charCodeAt(i) === 58) {
+      if (dbl >= 0) return false;
+      dbl = g;
+      i++;
+    }
+  }
+  if (dbl < 0) return g === 8;
+  if (g > 7) return false;
+  // Move the groups after `::` to the end and zero the gap.
+  const tail = 2 * (g - dbl);
+  const from = off + 2 * dbl;
+  for (let k = tail - 1; k >= 0; k--) buf[off + 16 - tail + k] = buf[from + k]!;
+  for (let k = from; k < off + 16 - tail; k++) buf[k] = 0;
+  return true;
 }
 
 /** Bytes of an IPv4 or IPv6 address in text, or undefined. */
