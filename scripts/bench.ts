@@ -43,6 +43,8 @@ import { runInNewContext } from 'node:vm';
 import { decodeDatagram, type NlMsg } from '../src/netlink/message.js';
 import { datagramToJSON } from '../src/netlink/json.js';
 import { rtnetlink } from '../src/rtnl/protocol.js';
+import { routeView, type DevNamer, type Route } from '../src/rtnl/request.js';
+import { decodeRoutes } from '../src/rtnl/route-decode.js';
 import {
   type Sums, type RouteFields, SUM_KEYS, zeroSums, addRoute, addRouteFields,
 } from './bench/sums.js';
@@ -319,6 +321,43 @@ function nlwireJSONPass(dgs: readonly Uint8Array[]): Sums {
   return s;
 }
 
+/** A namer as the client's: a map of the namespace's interfaces (lo, veth0, veth1). */
+const devNames = new Map<number, string>([[1, 'lo'], [2, 'veth1'], [3, 'veth0']]);
+const devName: DevNamer = (i) => devNames.get(i);
+
+/** The sums of a friendly Route (`dst` is counted when RTA_DST was sent: not 'default'). */
+function addRouteView(s: Sums, r: Route): void {
+  addRouteFields(s, {
+    dst: r.dst === 'default' ? undefined : r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif,
+    table: r.table, priority: r.metric,
+  }, r.table);
+}
+
+/** The client's path before decodeRoutes: the generic decode, then routeView per route. */
+function nlwireViewPass(dgs: readonly Uint8Array[]): Sums {
+  const s = zeroSums();
+  for (const dg of dgs) {
+    for (const m of decodeDatagram(dg, rtnetlink).messages) {
+      if (m.type !== RTM_NEWROUTE) continue;
+      const r = routeView(m, devName);
+      if (r) addRouteView(s, r);
+    }
+  }
+  return s;
+}
+
+/** decodeRoutes: bytes straight to Route objects. */
+function nlwireRoutesPass(dgs: readonly Uint8Array[]): Sums {
+  const s = zeroSums();
+  const out: Route[] = [];
+  for (const dg of dgs) {
+    out.length = 0;
+    decodeRoutes(dg, 0, dg.length, undefined, devName, out);
+    for (const r of out) addRouteView(s, r);
+  }
+  return s;
+}
+
 const gc = ((): (() => void) => {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
@@ -519,6 +558,9 @@ async function main(): Promise<void> {
 
   const nl = result('nlwire decodeDatagram', timePasses(() => nlwirePass(dgs), opts.budget));
   results.push(nl);
+  results.push(result('nlwire decodeDatagram + routeView (friendly Route objects)',
+    timePasses(() => nlwireViewPass(dgs), opts.budget / 2)));
+  results.push(result('nlwire `decodeRoutes` (friendly Route objects)', timePasses(() => nlwireRoutesPass(dgs), opts.budget)));
   results.push(result('nlwire decodeDatagram + datagramToJSON', timePasses(() => nlwireJSONPass(dgs), opts.budget / 2)));
 
   const notes: string[] = [];
