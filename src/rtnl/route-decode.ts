@@ -91,29 +91,28 @@ class DecodedRoute {
   declare nhid?: number;
   declare cacheinfo?: Record<string, number>;
 
-  /** The bytes the message is in (a copy, never the caller's buffer), until `raw` is made. */
-  #bytes: Uint8Array | undefined;
+  /**
+   * The generic decode of the message once made (the fallback's from the start), else the
+   * bytes it is decoded from: a copy of the decoded range, never the caller's buffer.
+   */
+  #raw: NlMsg | Uint8Array;
+  /** Where the message starts in the copy. */
   #off: number;
-  #len: number;
-  #raw: NlMsg | undefined;
 
   /**
    * The fallback's route (`raw` given: its keys are copied in by {@link fromView}), or the
    * fast path's, built here from {@link scan} and the message at `o`: every key set in
    * the constructor, so that V8 sizes the object for all of them.
    */
-  constructor(run: Run | undefined, o: number, next: number, raw: NlMsg | undefined, name: DevNamer,
+  constructor(run: Run | undefined, o: number, raw: NlMsg | undefined, name: DevNamer,
     missing: Set<number> | undefined) {
-    this.#raw = raw;
     if (run === undefined) {
-      this.#bytes = undefined;
-      this.#off = this.#len = 0;
+      this.#raw = raw!;
+      this.#off = 0;
       return;
     }
-    const copy = run.copy ??= Uint8Array.prototype.slice.call(run.bytes, run.start, run.end);
-    this.#bytes = copy;
+    this.#raw = run.copy ??= Uint8Array.prototype.slice.call(run.bytes, run.start, run.end);
     this.#off = o - run.start;
-    this.#len = next - o;
     // Read before calling `name`, which could decode again.
     const { v4, dstAddr, src, gateway, prefsrc, oif, iif, table, priority, pref, expires, expiresLen, uid, mark,
       ipproto, sport, dport, nhid, cacheinfo } = scan;
@@ -126,7 +125,7 @@ class DecodedRoute {
     this.dstLen = dstLen;
     const srcLen = b[o + RTM_SRC_LEN]!;
     if (src >= 0 || srcLen) this.src = prefixText(src < 0 ? undefined : ipText(b, src, v4), srcLen, fam);
-    if (gateway >= 0) this.gateway = ipText(b, gateway, v4);
+    if (gateway >= 0) this.gateway = hopText(b, gateway, v4);
     if (oif >= 0) {
       const dev = name(oif);
       if (dev !== undefined) this.dev = dev;
@@ -139,7 +138,7 @@ class DecodedRoute {
       if (dev !== undefined) this.iifDev = dev;
       else if (missing !== undefined && iif > 0) missing.add(iif);
     }
-    if (prefsrc >= 0) this.prefsrc = ipText(b, prefsrc, v4);
+    if (prefsrc >= 0) this.prefsrc = hopText(b, prefsrc, v4);
     this.table = table;
     const tableName = rtTableNames[table];
     if (tableName !== undefined) this.tableName = tableName;
@@ -175,17 +174,18 @@ class DecodedRoute {
 
   /** The generic decode of the message (computed on first access, then kept). */
   get raw(): NlMsg {
-    if (this.#raw === undefined) {
-      this.#raw = decodeDatagram(this.#bytes!.subarray(this.#off, this.#off + this.#len), rtnetlink).messages[0]!;
-      this.#bytes = undefined;
-    }
-    return this.#raw;
+    const r = this.#raw;
+    if (!(r instanceof Uint8Array)) return r;
+    // The fast path took only messages whose nlmsg_len is aligned and inside the range.
+    const off = this.#off;
+    const len = new DataView(r.buffer, r.byteOffset + off, 4).getUint32(0, LITTLE_ENDIAN);
+    return this.#raw = decodeDatagram(r.subarray(off, off + len), rtnetlink).messages[0]!;
   }
 }
 
 /** What a route the fast path cannot take falls back to: routeView's own object, without `raw`. */
 function fromView(v: Route): Route {
-  const r = new DecodedRoute(undefined, 0, 0, v.raw, noName, undefined);
+  const r = new DecodedRoute(undefined, 0, v.raw, noName, undefined);
   for (const k in v) if (k !== 'raw') (r as unknown as Record<string, unknown>)[k] = (v as unknown as Record<string, unknown>)[k];
   return r as unknown as Route;
 }
@@ -303,7 +303,7 @@ export function decodeRoutes(bytes: Uint8Array, start: number, end: number, filt
     if (!isRoute(type)) decodeGeneric(run, o, next);
     else if (!scanRoute(run, o, len)) slowRoute(decodeGeneric(run, o, next), filter, name, out, missing);
     else if (filter === undefined || scanMatches(bytes, view, o, filter)) {
-      out.push(new DecodedRoute(run, o, next, undefined, name, missing) as unknown as Route);
+      out.push(new DecodedRoute(run, o, undefined, name, missing) as unknown as Route);
     }
     o = next;
   }
@@ -339,6 +339,26 @@ function allZero(b: Uint8Array, start: number, end: number): boolean {
 
 function ipText(b: Uint8Array, off: number, v4: boolean): string {
   return v4 ? formatIPv4(b, off) : formatIPv6(b, off);
+}
+
+/**
+ * Text of the IPv4 address at `off`, from a small direct-mapped cache: next hops and
+ * preferred sources repeat across a dump, and a cached string is neither built nor kept
+ * again. A slot holds the last address that hashed to it.
+ */
+const V4_SLOTS = 256;
+const v4Keys = new Float64Array(V4_SLOTS).fill(-1);
+const v4Texts: string[] = new Array<string>(V4_SLOTS).fill('');
+
+function hopText(b: Uint8Array, off: number, v4: boolean): string {
+  if (!v4) return formatIPv6(b, off);
+  const key = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+  const slot = (b[off + 3]! ^ b[off + 2]!) & (V4_SLOTS - 1);
+  if (v4Keys[slot] === key) return v4Texts[slot]!;
+  const text = formatIPv4(b, off);
+  v4Keys[slot] = key;
+  v4Texts[slot] = text;
+  return text;
 }
 
 /**
