@@ -101,29 +101,79 @@ function prefixLen(s: string, from: number, max: number): number {
 }
 
 /**
+ * The last text one option's putAddr accepted, with its result and address bytes: the
+ * routes of a batch mostly share their gateway, prefsrc or source prefix, and comparing a
+ * string already seen is cheaper than parsing it again.
+ */
+interface AddrMemo {
+  text: string;
+  r: number;
+  bytes: Uint8Array;
+}
+
+function addrMemo(): AddrMemo {
+  return { text: '', r: -1, bytes: new Uint8Array(16) };
+}
+
+const gatewayMemo = addrMemo();
+const prefsrcMemo = addrMemo();
+const srcMemo = addrMemo();
+const fromMemo = addrMemo();
+
+/**
  * Writes an attribute of `type` holding the address `text` at `o` (a `/len` allowed when
  * `prefix`, as parsePrefix; refused otherwise, as parseAddress). Returns len * 2 + 1 for
  * IPv6 or len * 2 for IPv4 (len: the prefix length, 32 / 128 when none was written), or -1
- * when the text is not accepted. The attribute takes 8 (IPv4) or 20 (IPv6) bytes.
+ * when the text is not accepted. The attribute takes 8 (IPv4) or 20 (IPv6) bytes. `memo`,
+ * when given, belongs to this call site (one `prefix` value).
  */
-function putAddr(text: unknown, type: number, prefix: boolean, b: Uint8Array, v: DataView, o: number): number {
+function putAddr(text: unknown, type: number, prefix: boolean, memo: AddrMemo | undefined,
+  b: Uint8Array, v: DataView, o: number): number {
   if (typeof text !== 'string') return -1;
-  const slash = text.indexOf('/');
-  if (slash >= 0 && !prefix) return -1;
-  const aEnd = slash < 0 ? text.length : slash;
-  const colon = text.indexOf(':');
-  const v6 = colon >= 0 && colon < aEnd;
-  if (v6) {
-    if (!writeIPv6(text, b, o + 4, 0, aEnd)) return -1;
+  let r: number;
+  if (memo !== undefined && text === memo.text) {
+    r = memo.r;
+    if (r < 0) return -1;
+    for (let k = r & 1 ? 15 : 3; k >= 0; k--) b[o + 4 + k] = memo.bytes[k]!;
   } else {
-    const x = ipv4ValueAt(text, 0, aEnd);
-    if (x < 0) return -1;
-    v.setUint32(o + 4, x, false);
+    r = parseAddrAt(text, prefix, b, v, o + 4);
+    if (r < 0) return -1;
+    if (memo !== undefined) {
+      memo.text = text;
+      memo.r = r;
+      for (let k = r & 1 ? 15 : 3; k >= 0; k--) memo.bytes[k] = b[o + 4 + k]!;
+    }
+  }
+  v.setUint16(o, r & 1 ? 20 : 8, true);
+  v.setUint16(o + 2, type, true);
+  return r;
+}
+
+/** The address of `text` written at `o` (4 or 16 bytes); putAddr's result, or -1. */
+function parseAddrAt(text: string, prefix: boolean, b: Uint8Array, v: DataView, o: number): number {
+  // A `/len` that parsePrefix accepts is 1 to 3 digits, so the slash is among the last four
+  // characters. A slash further left is in the address part, which then parses as neither
+  // family: refused, as parsePrefix refuses it (its length is not 1 to 3 digits).
+  const n = text.length;
+  let slash = -1;
+  for (let k = n - 2; k > 0 && k >= n - 4; k--) {
+    if (text.charCodeAt(k) === 47) {
+      slash = k;
+      break;
+    }
+  }
+  if (slash >= 0 && !prefix) return -1;
+  const aEnd = slash < 0 ? n : slash;
+  // Dotted-quad text has no colon; text with a colon before the slash is IPv6 (parsePrefix).
+  const x = ipv4ValueAt(text, 0, aEnd);
+  const v6 = x < 0;
+  if (!v6) v.setUint32(o, x, false);
+  else {
+    const colon = text.indexOf(':');
+    if (colon < 0 || colon >= aEnd || !writeIPv6(text, b, o, 0, aEnd)) return -1;
   }
   let len = v6 ? 128 : 32;
   if (slash >= 0 && (len = prefixLen(text, slash + 1, len)) < 0) return -1;
-  v.setUint16(o, v6 ? 20 : 8, true);
-  v.setUint16(o + 2, type, true);
   return len * 2 + (v6 ? 1 : 0);
 }
 
@@ -132,26 +182,31 @@ function addrSize(r: number): number {
   return r & 1 ? 20 : 8;
 }
 
-/** Writes a u32 attribute (8 bytes) at `o`. */
-function putU32(type: number, x: number, v: DataView, o: number): void {
-  v.setUint16(o, 8, true);
-  v.setUint16(o + 2, type, true);
-  v.setUint32(o + 4, x, true);
+/**
+ * Writes an integer attribute of `size` bytes (1: u8, 2: u16 in network order, 4: u32) at
+ * `p`, with its zero padding: 8 bytes in all. Returns the next offset.
+ */
+function putInt(type: number, size: 1 | 2 | 4, x: number, v: DataView, p: number): number {
+  v.setUint16(p, 4 + size, true);
+  v.setUint16(p + 2, type, true);
+  if (size === 2) {
+    v.setUint16(p + 4, x, false);
+    v.setUint16(p + 6, 0, true);
+  } else v.setUint32(p + 4, x, true); // a u8 below 256: its byte, then three zero bytes
+  return p + 8;
 }
 
-/** Writes a u8 attribute (nla_len 5, 8 bytes with its zero padding) at `o`. */
-function putU8(type: number, x: number, v: DataView, o: number): void {
-  v.setUint16(o, 5, true);
-  v.setUint16(o + 2, type, true);
-  v.setUint32(o + 4, x, true); // x < 256: the value byte, then three zero padding bytes
-}
-
-/** Writes a u16be attribute (nla_len 6, 8 bytes with its zero padding) at `o`. */
-function putU16be(type: number, x: number, v: DataView, o: number): void {
-  v.setUint16(o, 6, true);
-  v.setUint16(o + 2, type, true);
-  v.setUint16(o + 4, x, false);
-  v.setUint16(o + 6, 0, true);
+/**
+ * An optional integer option as routeRequest checks it (uint / u32, or numberOrName when
+ * `names` is given): nothing for undefined, else its attribute at `p` (see putInt).
+ * Returns the next offset, or -1 for a value the generic path must judge.
+ */
+function optInt(x: unknown, names: Map<string, number> | undefined, type: number, size: 1 | 2 | 4,
+  v: DataView, p: number): number {
+  if (x === undefined) return p;
+  const max = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+  const n = names === undefined ? uintOr(x, max) : numberOrNameOr(x, names, max);
+  return n < 0 ? -1 : putInt(type, size, n, v, p);
 }
 
 /**
@@ -159,18 +214,19 @@ function putU16be(type: number, x: number, v: DataView, o: number): void {
  * in [1, 0x7fffffff], or a name through `resolve` (whose throws propagate); -1 for anything
  * else, and for a resolved value the encoder would refuse as a u32.
  */
-function devOr(dev: unknown, resolve: DevResolver, what: string): number {
+function devOr(dev: unknown, resolve: DevResolver, verb: string, dst: string): number {
   if (typeof dev === 'number') return Number.isInteger(dev) && dev > 0 && dev <= 0x7fffffff ? dev : -1;
   if (typeof dev !== 'string' || dev === '') return -1;
-  return uintOr(resolve(dev, what), 0xffffffff);
+  // The request's words as routeRequest / routeGetRequest name it, made only for a name.
+  return uintOr(resolve(dev, `route ${verb} ${dst}`), 0xffffffff);
 }
 
 /** The output interface of `dev` and `oif`, one of them given (they must agree when both are), or -1. */
-function outputDevOr(dev: unknown, oif: unknown, resolve: DevResolver, what: string): number {
-  const a = dev === undefined ? 0 : devOr(dev, resolve, what);
+function outputDevOr(dev: unknown, oif: unknown, resolve: DevResolver, verb: string, dst: string): number {
+  const a = dev === undefined ? 0 : devOr(dev, resolve, verb, dst);
   if (a < 0) return -1;
-  if (oif === undefined) return dev === undefined ? 0 : a;
-  const b = devOr(oif, resolve, what);
+  if (oif === undefined) return a;
+  const b = devOr(oif, resolve, verb, dst);
   return b < 0 || (dev !== undefined && a !== b) ? -1 : b;
 }
 
@@ -189,13 +245,13 @@ function putHeaders(v: DataView, off: number, len: number, type: number, flags: 
   v.setUint32(o + 8, rtmFlags, true);
 }
 
-/**
- * Runs `write` in place when the room from `off` is at least ROUTE_REQUEST_MAX, else in the
- * scratch buffer and copies the message when it fits; -n when the n-byte message does not.
- */
-function placed(buf: Uint8Array, view: DataView, off: number, write: (b: Uint8Array, v: DataView, o: number) => number): number {
-  if (off >= 0 && buf.length - off >= ROUTE_REQUEST_MAX) return write(buf, view, off);
-  const n = write(scratch, scratchView, 0);
+/** True when the writers may write in place: at least ROUTE_REQUEST_MAX bytes of room at `off`. */
+function roomy(buf: Uint8Array, off: number): boolean {
+  return off >= 0 && buf.length - off >= ROUTE_REQUEST_MAX;
+}
+
+/** `n` bytes written in the scratch buffer copied to `off` of `buf` when they fit; -n when not. */
+function fromScratch(n: number, buf: Uint8Array, off: number): number {
   if (n <= 0) return n;
   if (off < 0 || n > buf.length - off) return -n;
   buf.set(scratch.subarray(0, n), off);
@@ -229,7 +285,8 @@ function placed(buf: Uint8Array, view: DataView, off: number, write: (b: Uint8Ar
  */
 export function writeRouteRequest(op: RouteOp, o: RouteOptions, resolve: DevResolver, extraFlags: number,
   buf: Uint8Array, view: DataView, off: number): number {
-  return placed(buf, view, off, (b, v, at) => routeAt(op, o, resolve, extraFlags, b, v, at));
+  if (roomy(buf, off)) return routeAt(op, o, resolve, extraFlags, buf, view, off);
+  return fromScratch(routeAt(op, o, resolve, extraFlags, scratch, scratchView, 0), buf, off);
 }
 
 /**
@@ -240,7 +297,8 @@ export function writeRouteRequest(op: RouteOp, o: RouteOptions, resolve: DevReso
  */
 export function writeRouteGetRequest(o: RouteGetOptions, resolve: DevResolver, extraFlags: number,
   buf: Uint8Array, view: DataView, off: number): number {
-  return placed(buf, view, off, (b, v, at) => getAt(o, resolve, extraFlags, b, v, at));
+  if (roomy(buf, off)) return getAt(o, resolve, extraFlags, buf, view, off);
+  return fromScratch(getAt(o, resolve, extraFlags, scratch, scratchView, 0), buf, off);
 }
 
 function routeAt(op: RouteOp, o: RouteOptions, resolve: DevResolver, extraFlags: number,
@@ -256,7 +314,7 @@ function routeAt(op: RouteOp, o: RouteOptions, resolve: DevResolver, extraFlags:
   let dstLen = 0;
   const dst = o.dst;
   if (dst !== 'default' && dst !== 'all' && dst !== 'any') {
-    const r = putAddr(dst, RTA_DST, true, b, v, p);
+    const r = putAddr(dst, RTA_DST, true, undefined, b, v, p);
     if (r < 0) return 0;
     family = r & 1 ? 6 : 4;
     dstLen = r >> 1;
@@ -278,7 +336,7 @@ function routeAt(op: RouteOp, o: RouteOptions, resolve: DevResolver, extraFlags:
 
   let srcLen = 0;
   if (o.src !== undefined) {
-    const r = putAddr(o.src, RTA_SRC, true, b, v, p);
+    const r = putAddr(o.src, RTA_SRC, true, srcMemo, b, v, p);
     if (r < 0 || (r & 1) !== v6) return 0;
     srcLen = r >> 1;
     p += addrSize(r);
@@ -287,21 +345,16 @@ function routeAt(op: RouteOp, o: RouteOptions, resolve: DevResolver, extraFlags:
   if (tos < 0) return 0;
   const hasGateway = o.gateway !== undefined;
   if (hasGateway) {
-    const r = putAddr(o.gateway, RTA_GATEWAY, false, b, v, p);
+    const r = putAddr(o.gateway, RTA_GATEWAY, false, gatewayMemo, b, v, p);
     if (r < 0 || (r & 1) !== v6) return 0; // the other family is RTA_VIA: generic path
     p += addrSize(r);
   }
   if (o.prefsrc !== undefined) {
-    const r = putAddr(o.prefsrc, RTA_PREFSRC, false, b, v, p);
+    const r = putAddr(o.prefsrc, RTA_PREFSRC, false, prefsrcMemo, b, v, p);
     if (r < 0 || (r & 1) !== v6) return 0;
     p += addrSize(r);
   }
-  if (o.metric !== undefined) {
-    const m = uintOr(o.metric, 0xffffffff);
-    if (m < 0) return 0;
-    putU32(RTA_PRIORITY, m, v, p);
-    p += 8;
-  }
+  if ((p = optInt(o.metric, undefined, RTA_PRIORITY, 4, v, p)) < 0) return 0;
 
   const d: RouteDefaultsInput = { family: v6 ? 6 : 4, hasGateway };
   if (o.table !== undefined && (d.table = numberOrNameOr(o.table, tableIds, 0xffffffff)) < 0) return 0;
@@ -309,24 +362,15 @@ function routeAt(op: RouteOp, o: RouteOptions, resolve: DevResolver, extraFlags:
   if (o.scope !== undefined && (d.scope = numberOrNameOr(o.scope, scopeIds, 255)) < 0) return 0;
   if (o.type !== undefined && (d.type = numberOrNameOr(o.type, typeIds, 255)) < 0) return 0;
   const { table, protocol, scope, type } = routeDefaults(op, d);
-  if (table >= 256) {
-    putU32(RTA_TABLE, table, v, p);
-    p += 8;
-  }
-  if (o.pref !== undefined) {
-    const x = numberOrNameOr(o.pref, prefIds, 255);
-    if (x < 0) return 0;
-    putU8(RTA_PREF, x, v, p);
-    p += 8;
-  }
+  if (table >= 256) p = putInt(RTA_TABLE, 4, table, v, p);
+  if ((p = optInt(o.pref, prefIds, RTA_PREF, 1, v, p)) < 0) return 0;
   const rtmFlags = o.onlink ? RTNH_F_ONLINK : 0;
 
   // Last, as routeRequest does: every option it checks first has been accepted.
   if (o.dev !== undefined || o.oif !== undefined) {
-    const oif = outputDevOr(o.dev, o.oif, resolve, `route ${op} ${dst}`);
+    const oif = outputDevOr(o.dev, o.oif, resolve, op, dst);
     if (oif < 0) return 0;
-    putU32(RTA_OIF, oif, v, p);
-    p += 8;
+    p = putInt(RTA_OIF, 4, oif, v, p);
   }
   putHeaders(v, off, p - off, spec.type, flags, family === 6 ? AF_INET6 : AF_INET, dstLen, srcLen, tos,
     table < 256 ? table : 0, protocol, scope, type, rtmFlags);
@@ -339,7 +383,7 @@ function getAt(o: RouteGetOptions, resolve: DevResolver, extraFlags: number,
   const flags = (0 | extraFlags) >>> 0;
   if (flags > 0xffff) return 0;
   let p = off + HDR;
-  const r = putAddr(o.dst, RTA_DST, true, b, v, p);
+  const r = putAddr(o.dst, RTA_DST, true, undefined, b, v, p);
   if (r < 0 || r >> 1 !== (r & 1 ? 128 : 32)) return 0; // an address, not a prefix
   const v6 = r & 1;
   p += addrSize(r);
@@ -347,58 +391,28 @@ function getAt(o: RouteGetOptions, resolve: DevResolver, extraFlags: number,
   if (tos < 0) return 0;
   let srcLen = 0;
   if (o.from !== undefined) {
-    const s = putAddr(o.from, RTA_SRC, true, b, v, p);
+    const s = putAddr(o.from, RTA_SRC, true, fromMemo, b, v, p);
     if (s < 0 || (s & 1) !== v6) return 0;
     srcLen = s >> 1;
     p += addrSize(s);
   }
-  if (o.uid !== undefined) {
-    const x = uintOr(o.uid, 0xffffffff);
-    if (x < 0) return 0;
-    putU32(RTA_UID, x, v, p);
-    p += 8;
+  if ((p = optInt(o.uid, undefined, RTA_UID, 4, v, p)) < 0
+    || (p = optInt(o.ipproto, ipProtoIds, RTA_IP_PROTO, 1, v, p)) < 0
+    || (p = optInt(o.sport, undefined, RTA_SPORT, 2, v, p)) < 0
+    || (p = optInt(o.dport, undefined, RTA_DPORT, 2, v, p)) < 0) return 0;
+  // routeGetRequest resolves iif, then dev, then oif, once the options before are checked
+  // (and checks mark after them).
+  if (o.iif !== undefined) {
+    const iif = devOr(o.iif, resolve, 'get', o.dst);
+    if (iif < 0) return 0;
+    p = putInt(RTA_IIF, 4, iif, v, p);
   }
-  if (o.ipproto !== undefined) {
-    const x = numberOrNameOr(o.ipproto, ipProtoIds, 255);
-    if (x < 0) return 0;
-    putU8(RTA_IP_PROTO, x, v, p);
-    p += 8;
+  if (o.dev !== undefined || o.oif !== undefined) {
+    const oif = outputDevOr(o.dev, o.oif, resolve, 'get', o.dst);
+    if (oif < 0) return 0;
+    p = putInt(RTA_OIF, 4, oif, v, p);
   }
-  if (o.sport !== undefined) {
-    const x = uintOr(o.sport, 0xffff);
-    if (x < 0) return 0;
-    putU16be(RTA_SPORT, x, v, p);
-    p += 8;
-  }
-  if (o.dport !== undefined) {
-    const x = uintOr(o.dport, 0xffff);
-    if (x < 0) return 0;
-    putU16be(RTA_DPORT, x, v, p);
-    p += 8;
-  }
-  const mark = o.mark === undefined ? 0 : uintOr(o.mark, 0xffffffff);
-  if (mark < 0) return 0;
-
-  // routeGetRequest resolves iif, then dev, then oif, once the options before are checked.
-  if (o.iif !== undefined || o.dev !== undefined || o.oif !== undefined) {
-    const what = `route get ${o.dst}`;
-    if (o.iif !== undefined) {
-      const iif = devOr(o.iif, resolve, what);
-      if (iif < 0) return 0;
-      putU32(RTA_IIF, iif, v, p);
-      p += 8;
-    }
-    if (o.dev !== undefined || o.oif !== undefined) {
-      const oif = outputDevOr(o.dev, o.oif, resolve, what);
-      if (oif < 0) return 0;
-      putU32(RTA_OIF, oif, v, p);
-      p += 8;
-    }
-  }
-  if (o.mark !== undefined) {
-    putU32(RTA_MARK, mark, v, p);
-    p += 8;
-  }
+  if ((p = optInt(o.mark, undefined, RTA_MARK, 4, v, p)) < 0) return 0;
   const rtmFlags = (v6 ? 0 : RTM_F_LOOKUP_TABLE) | (o.fibmatch ? RTM_F_FIB_MATCH : 0);
   putHeaders(v, off, p - off, RTM_GETROUTE, flags, v6 ? AF_INET6 : AF_INET, r >> 1, srcLen, tos, 0, 0, 0, 0,
     rtmFlags);

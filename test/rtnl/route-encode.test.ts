@@ -327,6 +327,19 @@ describe('random options', () => {
     fc.assert(fc.property(getOptions, fc.constantFrom(...extras), (o, extra) => { checkGet(o, extra); }), { numRuns: 20_000 });
   });
 
+  it('repeated, alternating and invalid addresses in a row give the generic bytes each time', () => {
+    // The writers remember the last gateway, prefsrc, src and from they parsed.
+    const texts = fc.constantFrom('192.0.2.1', '192.0.2.10', '2001:db8::1', 'fe80::1', '192.0.2.1/32', '192.0.2.0/24', 'x', '');
+    fc.assert(fc.property(fc.array(fc.tuple(texts, texts, texts, fc.constantFrom('default', '198.51.100.0/24', '2001:db8::/64'))),
+      (rows) => {
+        for (const [gateway, prefsrc, src, dst] of rows) {
+          checkRoute('add', { dst, gateway, prefsrc, src, dev: 'veth0' });
+          checkRoute('add', { dst, prefsrc: gateway, src: prefsrc });
+          checkGet({ dst: gateway, from: src, oif: 'veth0' });
+        }
+      }), { numRuns: 300 });
+  });
+
   it('IPv6 of any 16 bytes, as inet_ntop writes it or in full', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 128 }), (b, len) => {
       const text = formatIPv6(b);
