@@ -24,6 +24,8 @@ export interface NativeConstants {
   readonly MSG_TRUNC: number;
   /** `MSG_DONTWAIT`: the sockets are non-blocking already; provided for completeness. */
   readonly MSG_DONTWAIT: number;
+  /** The most datagrams one `recvMany` call reads. */
+  readonly RECV_MANY_MAX: number;
   /** `EAGAIN` (errno.h): nothing to read (returned negated). */
   readonly EAGAIN: number;
   /** `EINTR`: never returned, the shim retries interrupted calls. */
@@ -111,6 +113,15 @@ export interface NativeBinding {
    */
   recv(fd: number, buf: Uint8Array, offset: number, length: number, flags: number, addrOut: Uint32Array): number;
   /**
+   * Up to `max` datagrams (at most `constants.RECV_MANY_MAX`) with one recvmmsg(2), the
+   * i-th into `buf[i * slot, (i + 1) * slot)`; `metaOut[4 * i ..]` gets its length (the real
+   * length with MSG_TRUNC in `flags`), sender port id, groups and msg_flags. Returns how
+   * many were read, or -errno when none was (-EAGAIN: nothing queued); an error met after
+   * the first datagram is reported by the next call. -EFAULT when `max` slots do not fit
+   * `buf` or `metaOut` is too short.
+   */
+  recvMany(fd: number, buf: Uint8Array, slot: number, max: number, flags: number, metaOut: Uint32Array): number;
+  /**
    * Watches `fd` on the Node event loop (libuv `uv_poll_t`, readable).
    * Calls `onReadable(0)` while the socket is readable (level-triggered:
    * read until `-EAGAIN`, or stop polling). On a socket error (the kernel
@@ -129,7 +140,7 @@ export interface NativeBinding {
 }
 
 /** The shim version this loader was written against (`NLSOCK_VERSION` in nlsock.c). */
-export const NATIVE_VERSION = 1;
+export const NATIVE_VERSION = 2;
 
 /**
  * The package root, where binding.gyp and build/ live: two directories above

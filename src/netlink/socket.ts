@@ -206,6 +206,11 @@ function u32he(b: Uint8Array, o: number): number {
     ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
     : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
+/**
+ * Receive slots per recvmmsg(2): a read takes up to this many datagrams of up to the slot
+ * size (RECV_BUFFER_BYTES, grown when a datagram did not fit) in one system call.
+ */
+const RECV_SLOTS = 16;
 /** Drains run as microtasks right after sends before the event loop must turn (see #queueDrain). */
 const MAX_MICRO_DRAINS = 64;
 const ACK_COST = 1024;
@@ -676,8 +681,21 @@ export class NetlinkSocket {
   #pendingOverrun: Op[] | undefined;
   #pendingScheduled = false;
   #datagramId = 0;
-  #rbuf = new Uint8Array(RECV_BUFFER_BYTES);
-  readonly #addr = new Uint32Array(2);
+  /** recvMany's buffer: #slots datagrams of up to #slot bytes (allocated on the first read). */
+  #rbuf: Uint8Array | undefined;
+  /** The read-ahead's own buffer: it may run while datagrams of #rbuf are being dispatched. */
+  #abuf: Uint8Array | undefined;
+  #slot = RECV_BUFFER_BYTES;
+  #slots = RECV_SLOTS;
+  readonly #meta = new Uint32Array(4 * RECV_SLOTS);
+  /**
+   * Requests encoded into #sbuf[0, #sOff) and not sent yet: requests made in the same run
+   * of microtasks leave in one sendmsg(2), flushed by a microtask (#flushTask) or before
+   * anything else is sent.
+   */
+  #sOff = 0;
+  #sOps: Op[] = [];
+  #flushQueued = false;
   readonly #sbuf = new Uint8Array(MAX_SEND_BYTES);
   readonly #sview = new DataView(this.#sbuf.buffer);
   /** Requests with a timeout, in the order they were sent, per timeout value (see #armRequestTimer). */
@@ -1083,11 +1101,23 @@ export class NetlinkSocket {
     op.msg.seq = seq;
     op.info.seq = seq;
     let len: number;
-    let buf = this.#sbuf;
     try {
       len = op.kind === 'request' && (op as RequestOp).len ? (op as RequestOp).len : messageLength(op.msg, this.protocol);
-      if (len > buf.length) buf = new Uint8Array(len);
-      this.#encodeAt(op.msg, buf, 0);
+    } catch (err) {
+      this.#fail(op, err instanceof Error ? err : new EncodeError(String(err)));
+      return;
+    }
+    const sbuf = this.#sbuf;
+    const size = align4(len);
+    // A request joins the datagram being filled; a dump, or a request too long for it,
+    // goes on its own, after what was queued before it.
+    const join = op.kind === 'request' && size <= sbuf.length;
+    if (!join || this.#sOff + size > sbuf.length) this.#flush();
+    const off = join && this.#flushQueued ? this.#sOff : 0;
+    const buf = size <= sbuf.length ? sbuf : new Uint8Array(size);
+    try {
+      this.#encodeAt(op.msg, buf, off);
+      buf.fill(0, off + len, off + size);
     } catch (err) {
       this.#fail(op, err instanceof Error ? err : new EncodeError(String(err)));
       return;
@@ -1096,19 +1126,57 @@ export class NetlinkSocket {
     op.sent = true;
     if (op.kind === 'request') this.#requestsWaiting++;
     this.#ensurePolling();
-    const r = this.#binding.send(this.#fd, buf, 0, len, 0, 0);
-    if (r < 0) {
-      this.#fail(op, new SyscallError('sendmsg', r, label(op.info)));
-      return;
+    if (join && this.#flushQueued) {
+      this.#sOff = off + size;
+      this.#sOps.push(op);
+    } else {
+      if (!this.#sendNow(buf, size, [op])) return;
+      if (join) {
+        // The first request of a run of microtasks goes at once; those that follow in the
+        // same run (the loops a batch of replies resumes) join one datagram, sent after them.
+        this.#flushQueued = true;
+        queueMicrotask(this.#flushTask);
+      }
     }
-    this.stats.sent++;
-    this.#tap?.('>', buf.slice(0, len));
     if (op.kind === 'dump') (op as DumpOp).lastActivity = Date.now();
     this.#armTimer(op);
     this.#unread += REPLY_COST;
-    if (this.#unread * 2 >= this.rcvbuf) this.#readAhead();
-    else this.#queueDrain();
+    if (this.#unread * 2 >= this.rcvbuf) {
+      // The replies may not fit the receive buffer: send now and read them before more.
+      this.#flush();
+      this.#readAhead();
+    } else this.#queueDrain();
   }
+
+  /** One sendmsg(2) of buf[0, len), which carries `ops`; false (and `ops` failed) if it failed. */
+  #sendNow(buf: Uint8Array, len: number, ops: readonly Op[]): boolean {
+    const r = this.#binding.send(this.#fd, buf, 0, len, 0, 0);
+    if (r < 0) {
+      for (const op of ops) this.#fail(op, new SyscallError('sendmsg', r, label(op.info)));
+      return false;
+    }
+    this.stats.sent++;
+    this.#tap?.('>', buf.slice(0, len));
+    return true;
+  }
+
+  /** Sends the requests waiting in #sbuf, if any. */
+  #flush(): void {
+    const len = this.#sOff;
+    if (len === 0) return;
+    const ops = this.#sOps;
+    this.#sOff = 0;
+    this.#sOps = [];
+    if (this.#closed) return;
+    this.#sendNow(this.#sbuf, len, ops);
+  }
+
+  readonly #flushTask = (): void => {
+    this.#flushQueued = false;
+    if (this.#sOff === 0 || this.#closed) return;
+    this.#flush();
+    this.#queueDrain();
+  };
 
   /**
    * The kernel answers a request inside sendmsg(2): its reply is queued when `send`
@@ -1474,6 +1542,7 @@ export class NetlinkSocket {
 
   #batchSend(batch: Batch, start: number, end: number, bytes: number): void {
     if (this.#closed) return;
+    this.#flush();
     const buf = bytes > this.#sbuf.length ? new Uint8Array(bytes) : this.#sbuf;
     const ops: RequestOp[] = [];
     let off = 0;
@@ -1574,6 +1643,18 @@ export class NetlinkSocket {
     return this.#subs.size > 0;
   }
 
+  /**
+   * How many datagrams the next read may take: all the slots, but while only a streamed
+   * dump is read, no more than its consumer may still fall behind (DUMP_HIGH_WATER).
+   */
+  #readMax(): number {
+    const d = this.#dumpActive;
+    if (this.#requestsWaiting > 0 || this.#subs.size > 0 || !d || d.mode !== 'stream' || this.#dumpQueue.length > 0) {
+      return this.#slots;
+    }
+    return Math.min(this.#slots, Math.max(1, DUMP_HIGH_WATER - d.chunks.length));
+  }
+
   #ensurePolling(): void {
     if (this.#polling || this.#closed) return;
     const r = this.#binding.poll(this.#fd, this.#onReadable);
@@ -1625,9 +1706,17 @@ export class NetlinkSocket {
           this.#dispatchPending();
           continue;
         }
-        const n = this.#binding.recv(this.#fd, this.#rbuf, 0, this.#rbuf.length, this.#recvFlags, this.#addr);
-        if (n >= 0) this.#onDatagram(this.#rbuf.subarray(0, Math.min(n, this.#rbuf.length)), n, this.#addr[0]!, this.#addr[1]!);
-        else if (n === this.#eagain) {
+        const rbuf = this.#rbuf ??= new Uint8Array(this.#slot * this.#slots);
+        const slot = this.#slot;
+        const meta = this.#meta;
+        const n = this.#binding.recvMany(this.#fd, rbuf, slot, this.#readMax(), this.#recvFlags, meta);
+        if (n > 0) {
+          for (let i = 0; i < n && !this.#closed; i++) {
+            const len = meta[4 * i]!;
+            const at = i * slot;
+            this.#onDatagram(rbuf.subarray(at, at + Math.min(len, slot)), len, meta[4 * i + 1]!, meta[4 * i + 2]!);
+          }
+        } else if (n === this.#eagain) {
           reachedEnd = true;
           break;
         } else if (n === this.#enobufs) overrun = true;
@@ -1680,11 +1769,16 @@ export class NetlinkSocket {
     // and its ACKs must leave the receive buffer before the chunk after it (else ENOBUFS).
     if (this.#closed) return;
     for (;;) {
-      const n = this.#binding.recv(this.#fd, this.#rbuf, 0, this.#rbuf.length, this.#recvFlags, this.#addr);
-      if (n >= 0) {
-        this.#pending.push({
-          bytes: this.#rbuf.slice(0, Math.min(n, this.#rbuf.length)), n, sender: this.#addr[0]!, groups: this.#addr[1]!,
-        });
+      const abuf = this.#abuf ??= new Uint8Array(this.#slot * this.#slots);
+      const slot = this.#slot;
+      const meta = this.#meta;
+      const n = this.#binding.recvMany(this.#fd, abuf, slot, this.#slots, this.#recvFlags, meta);
+      if (n > 0) {
+        for (let i = 0; i < n; i++) {
+          const len = meta[4 * i]!;
+          const at = i * slot;
+          this.#pending.push({ bytes: abuf.slice(at, at + Math.min(len, slot)), n: len, sender: meta[4 * i + 1]!, groups: meta[4 * i + 2]! });
+        }
       } else if (n === this.#eagain) {
         this.#unread = 0;
         if (this.#pendingOverrun) this.#pendingOverrun = [...this.#inflight.values()];
@@ -1754,9 +1848,15 @@ export class NetlinkSocket {
   #onTruncated(bytes: Uint8Array, n: number, groups: number): void {
     this.stats.truncated++;
     const old = bytes.length;
-    let size = Math.max(old, this.#rbuf.length);
+    let size = Math.max(old, this.#slot);
     while (size < n) size *= 2;
-    if (size > this.#rbuf.length) this.#rbuf = new Uint8Array(size);
+    if (size > this.#slot) {
+      // Larger slots, fewer of them: a read takes about as much memory as before.
+      this.#slot = size;
+      this.#slots = Math.max(1, Math.floor(RECV_SLOTS * RECV_BUFFER_BYTES / size));
+      this.#rbuf = undefined;
+      this.#abuf = undefined;
+    }
     if (groups !== 0) {
       for (const s of this.#subs) if (s.wants(groups)) s.push({ type: 'overrun' });
       return;

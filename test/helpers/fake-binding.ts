@@ -18,7 +18,7 @@ import {
 
 /** Linux x86-64 values, as the real shim reports them there. */
 export const FAKE_CONSTANTS: NativeConstants = {
-  MSG_PEEK: 0x2, MSG_TRUNC: 0x20, MSG_DONTWAIT: 0x40,
+  MSG_PEEK: 0x2, MSG_TRUNC: 0x20, MSG_DONTWAIT: 0x40, RECV_MANY_MAX: 64,
   EAGAIN: 11, EINTR: 4, ENOBUFS: 105, EBADF: 9, EFAULT: 14, ENOMEM: 12,
   SOL_SOCKET: 1, SOL_NETLINK: 270, SO_RCVBUF: 8, SO_SNDBUF: 7, SO_RCVBUFFORCE: 33,
   SO_SNDBUFFORCE: 32, SO_ERROR: 4,
@@ -65,7 +65,7 @@ export interface FakeBindingOptions {
 
 /** The fake shim. */
 export class FakeBinding implements NativeBinding {
-  readonly version = 1;
+  readonly version = 2;
   readonly constants = FAKE_CONSTANTS;
   readonly sockets = new Map<number, FakeSocket>();
   /** Every socket ever opened, in order. */
@@ -175,6 +175,33 @@ export class FakeBinding implements NativeBinding {
     addrOut[1] = q.groups;
     if (!(flags & FAKE_CONSTANTS.MSG_PEEK)) s.queue.shift();
     return flags & FAKE_CONSTANTS.MSG_TRUNC ? q.bytes.length : n;
+  }
+
+  /** recvmmsg(2) as the kernel does it: datagrams until the queue is empty or an error. */
+  recvMany(fd: number, buf: Uint8Array, slot: number, max: number, flags: number, metaOut: Uint32Array): number {
+    const s = this.#sock(fd);
+    if (!s) return -FAKE_CONSTANTS.EBADF;
+    max = Math.min(max, FAKE_CONSTANTS.RECV_MANY_MAX);
+    if (slot <= 0 || max <= 0 || slot * max > buf.length || metaOut.length < 4 * max) return -FAKE_CONSTANTS.EFAULT;
+    const addr = new Uint32Array(2);
+    let n = 0;
+    while (n < max) {
+      const q = s.queue[0];
+      // An error after the first datagram stays queued for the next call, as in recvmmsg.
+      if (!q || (n > 0 && 'errno' in q)) break;
+      const r = this.recv(fd, buf, n * slot, slot, flags, addr);
+      if (r < 0) return r;
+      metaOut[4 * n] = r;
+      metaOut[4 * n + 1] = addr[0]!;
+      metaOut[4 * n + 2] = addr[1]!;
+      metaOut[4 * n + 3] = r > slot ? FAKE_CONSTANTS.MSG_TRUNC : 0;
+      n++;
+    }
+    if (n === 0) {
+      s.recvFlags.push(flags);
+      return -FAKE_CONSTANTS.EAGAIN;
+    }
+    return n;
   }
 
   poll(fd: number, onReadable: (status: number) => void): number {

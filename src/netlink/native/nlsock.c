@@ -19,6 +19,12 @@
  *                                        MSG_TRUNC the datagram's real length;
  *                                        addrOut[0] = sender nl_pid,
  *                                        addrOut[1] = sender nl_groups
+ *   recvMany(fd, buf, slot, max, flags, metaOut)   datagrams received (up to
+ *                                        max, at most RECV_MANY_MAX) with one
+ *                                        recvmmsg(2), the i-th at buf[i * slot];
+ *                                        metaOut[4i .. 4i+3] = length (real
+ *                                        length with MSG_TRUNC), sender nl_pid,
+ *                                        nl_groups, msg_flags
  *   poll(fd, onReadable)                  0; onReadable(0) when readable,
  *                                        onReadable(-errno) on a socket error
  *                                        (-ENOBUFS: receive overrun), after
@@ -44,6 +50,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -53,7 +60,7 @@
 #include <node_api.h>
 #include <uv.h>
 
-#define NLSOCK_VERSION 1
+#define NLSOCK_VERSION 2
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -378,6 +385,61 @@ static napi_value nl_recv(napi_env env, napi_callback_info info) {
   return num(env, n);
 }
 
+/* Most datagrams one recvMany call reads (recvmmsg's vlen). */
+#define RECV_MANY_MAX 64
+
+/* recvMany(fd, buf, slot, max, flags, meta): up to max datagrams with one
+ * recvmmsg(2), datagram i into buf[i * slot, (i + 1) * slot). meta (Uint32Array,
+ * 4 per datagram) gets the real length (with MSG_TRUNC in flags: longer than
+ * slot when truncated), the sender's port id, its groups and msg_flags.
+ * Returns the number read, or -errno when none was (-EAGAIN: nothing queued).
+ * An error met after the first datagram is kept by the kernel for the next
+ * call, so an overrun (ENOBUFS) is never lost. */
+static napi_value nl_recv_many(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t fd, flags;
+  uint32_t slot, max;
+  uint8_t *data, *meta;
+  size_t bytes, meta_bytes;
+  if (!get_args(env, info, 6, argv, NULL) ||
+      !arg_i32(env, argv[0], "recvMany: fd must be a number", &fd) ||
+      !arg_typed(env, argv[1], napi_uint8_array, "recvMany: buf must be a Uint8Array", &data, &bytes) ||
+      !arg_u32(env, argv[2], "recvMany: slot must be a number", &slot) ||
+      !arg_u32(env, argv[3], "recvMany: max must be a number", &max) ||
+      !arg_i32(env, argv[4], "recvMany: flags must be a number", &flags) ||
+      !arg_typed(env, argv[5], napi_uint32_array, "recvMany: metaOut must be a Uint32Array", &meta, &meta_bytes))
+    return NULL;
+  if (max > RECV_MANY_MAX) max = RECV_MANY_MAX;
+  if (slot == 0 || max == 0 || (uint64_t)slot * max > bytes ||
+      meta_bytes < (size_t)max * 4 * sizeof(uint32_t))
+    return num(env, -EFAULT);
+  struct mmsghdr msgs[RECV_MANY_MAX];
+  struct iovec iov[RECV_MANY_MAX];
+  struct sockaddr_nl sa[RECV_MANY_MAX];
+  memset(msgs, 0, max * sizeof msgs[0]);
+  for (uint32_t i = 0; i < max; i++) {
+    iov[i].iov_base = data + (size_t)i * slot;
+    iov[i].iov_len = slot;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &sa[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof sa[i];
+  }
+  int n;
+  do
+    n = recvmmsg(fd, msgs, max, flags, NULL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return num(env, -errno);
+  uint32_t *m = (uint32_t *)meta;
+  for (int i = 0; i < n; i++) {
+    m[4 * i] = msgs[i].msg_len;
+    m[4 * i + 1] = sa[i].nl_pid;
+    m[4 * i + 2] = sa[i].nl_groups;
+    m[4 * i + 3] = (uint32_t)msgs[i].msg_hdr.msg_flags;
+  }
+  return num(env, n);
+}
+
 static void call_on_readable(nl_socket *s, int status) {
   napi_env env = s->shim->env;
   napi_handle_scope scope;
@@ -495,7 +557,7 @@ static napi_value make_constants(napi_env env) {
   if (napi_create_object(env, &c) != napi_ok) return NULL;
   const struct { const char *name; int64_t value; } list[] = {
       {"MSG_PEEK", MSG_PEEK},       {"MSG_TRUNC", MSG_TRUNC},
-      {"MSG_DONTWAIT", MSG_DONTWAIT},
+      {"MSG_DONTWAIT", MSG_DONTWAIT}, {"RECV_MANY_MAX", RECV_MANY_MAX},
       {"EAGAIN", EAGAIN},           {"EINTR", EINTR},
       {"ENOBUFS", ENOBUFS},         {"EBADF", EBADF},
       {"EFAULT", EFAULT},           {"ENOMEM", ENOMEM},
@@ -527,6 +589,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"getsockopt", NULL, nl_getsockopt, NULL, NULL, NULL, napi_enumerable, sh},
       {"send", NULL, nl_send, NULL, NULL, NULL, napi_enumerable, sh},
       {"recv", NULL, nl_recv, NULL, NULL, NULL, napi_enumerable, sh},
+      {"recvMany", NULL, nl_recv_many, NULL, NULL, NULL, napi_enumerable, sh},
       {"poll", NULL, nl_poll, NULL, NULL, NULL, napi_enumerable, sh},
       {"pollStop", NULL, nl_poll_stop, NULL, NULL, NULL, napi_enumerable, sh},
       {"close", NULL, nl_close, NULL, NULL, NULL, napi_enumerable, sh},
