@@ -39,7 +39,7 @@ import {
 import {
   NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTI, NLM_F_DUMP_INTR, NLMSG_ERROR, NLMSG_DONE,
   NLMSG_NOOP, NLMSG_OVERRUN, NLMSG_HDRLEN, NETLINK_EXT_ACK, NETLINK_CAP_ACK,
-  NETLINK_GET_STRICT_CHK, NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP, align4,
+  NETLINK_GET_STRICT_CHK, NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP, NLMSG_MIN_TYPE, align4,
 } from './constants.js';
 import { errnoNumber } from './errno.js';
 import { closeNetns, netnsPath, openNetns } from './netns.js';
@@ -135,6 +135,17 @@ export interface NetlinkSocketStats {
 /** What a subscription yields: a notification, or word that some were lost. */
 export type SubscriptionEvent = { type: 'message'; msg: NlMsg } | { type: 'overrun' };
 
+/**
+ * Messages already encoded back to back (by a fast encoder of the caller's), for
+ * {@link NetlinkSocket.requestBatch}: message i is `bytes[ends[i - 1] ?? 0, ends[i])`, a
+ * whole netlink message, 4-aligned. The socket fills in nlmsg_seq and nlmsg_pid and ORs
+ * NLM_F_REQUEST | NLM_F_ACK into nlmsg_flags, in place, and sends from `bytes` directly.
+ */
+export interface EncodedMessages {
+  bytes: Uint8Array;
+  ends: ArrayLike<number>;
+}
+
 /** One result of {@link NetlinkSocket.requestBatch}, in the order of the messages. */
 export type BatchResult = { ok: true; replies: NlMsg[] } | { ok: false; error: NetlinkError };
 
@@ -217,6 +228,55 @@ const ACK_COST = 1024;
 const DEFAULT_DUMP_RETRIES = 3;
 const EMSGSIZE = errnoNumber('EMSGSIZE') ?? 90;
 
+/** Stores a host-order u16 at `o`. */
+function setU16he(b: Uint8Array, o: number, v: number): void {
+  if (hostLE) {
+    b[o] = v;
+    b[o + 1] = v >>> 8;
+  } else {
+    b[o] = v >>> 8;
+    b[o + 1] = v;
+  }
+}
+
+/** Stores a host-order u32 at `o`. */
+function setU32he(b: Uint8Array, o: number, v: number): void {
+  if (hostLE) {
+    b[o] = v;
+    b[o + 1] = v >>> 8;
+    b[o + 2] = v >>> 16;
+    b[o + 3] = v >>> 24;
+  } else {
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+  }
+}
+
+/**
+ * Checks that EncodedMessages hold whole messages where `ends` says (nlmsg_len within its
+ * slot, slots 4-aligned and increasing, inside `bytes`): a bad offset would otherwise send
+ * garbage to the kernel. EncodeError names the message.
+ */
+function checkEncoded(e: EncodedMessages): EncodedMessages {
+  const { bytes, ends } = e;
+  if (!(bytes instanceof Uint8Array) || typeof ends?.length !== 'number') {
+    throw new EncodeError('requestBatch: expected { bytes: Uint8Array, ends }');
+  }
+  let prev = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i]!;
+    const len = end - prev >= NLMSG_HDRLEN ? u32he(bytes, prev) : 0;
+    if (!Number.isInteger(end) || end > bytes.length || end - prev < NLMSG_HDRLEN || (end - prev) % 4 !== 0
+      || len < NLMSG_HDRLEN || len > end - prev || align4(len) !== end - prev) {
+      throw new EncodeError(`bytes ${prev}..${String(end)} are not one whole 4-aligned netlink message`, `requestBatch message ${i}`);
+    }
+    prev = end;
+  }
+  return e;
+}
+
 function label(info: RequestInfo): string {
   return info.what ?? `${info.type} seq ${info.seq}`;
 }
@@ -244,6 +304,14 @@ function attributeOf(msg: NlMsg, offs: number, proto: Protocol): string | undefi
 
 /** NetlinkError from an NLMSG_ERROR or NLMSG_DONE carrying a negative errno. */
 function netlinkError(m: NlMsg, op: Op, proto: Protocol): NetlinkError {
+  return errorOf(m, op.info, (offs) => attributeOf(op.msg, offs, proto));
+}
+
+/**
+ * NetlinkError from an NLMSG_ERROR or NLMSG_DONE; `attribute` names the attribute at an
+ * ext-ack offset into the request as sent.
+ */
+function errorOf(m: NlMsg, info: RequestInfo, attribute: (offs: number) => string | undefined): NetlinkError {
   const ea = m.extack;
   let extack: ExtAckInfo | undefined;
   if (ea) {
@@ -253,20 +321,13 @@ function netlinkError(m: NlMsg, op: Op, proto: Protocol): NetlinkError {
       extack.offset = ea.offs;
       // With NETLINK_CAP_ACK the echo is the header only, so the decoder cannot name the
       // attribute; the request as sent is re-encoded (only on this error path) instead.
-      const attribute = m.errorAttribute ?? attributeOf(op.msg, ea.offs, proto);
-      if (attribute !== undefined) extack.attribute = attribute;
+      const name = m.errorAttribute ?? attribute(ea.offs);
+      if (name !== undefined) extack.attribute = name;
     }
     if (ea.missType !== undefined) extack.missType = ea.missType;
     if (ea.missNest !== undefined) extack.missNest = ea.missNest;
   }
-  const info = op.info instanceof BatchItemInfo ? plainInfo(op.info) : op.info;
   return new NetlinkError(m.errno ?? 0, info, extack);
-}
-
-/** A RequestInfo as a plain object (errors are spread and serialised by callers). */
-function plainInfo(i: RequestInfo): RequestInfo {
-  const what = i.what;
-  return what === undefined ? { type: i.type, seq: i.seq } : { type: i.type, seq: i.seq, what };
 }
 
 /** Something that waits for in-flight slots. */
@@ -287,6 +348,11 @@ abstract class Op {
   waiter: SlotWaiter | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
   abortListener: (() => void) | undefined;
+  /**
+   * Its data messages (nlmsg_type >= NLMSG_MIN_TYPE) are handed over as bytes, not decoded:
+   * a copy of each run of them in a datagram (see {@link NetlinkSocket.dumpBytes}).
+   */
+  raw = false;
   abstract readonly kind: 'request' | 'dump';
   constructor(
     readonly msg: NlMsg,
@@ -304,24 +370,9 @@ class RequestOp extends Op {
   len = 0;
   /** Date.now() after which it times out (the shared request timer; 0: none). */
   deadline = 0;
-  /** The batch it belongs to and its index there: results go to the batch, not to resolve/reject. */
-  batch: Batch | undefined;
-  index = 0;
   constructor(msg: NlMsg, info: RequestInfo, timeout: number, signal: AbortSignal | undefined,
-    readonly ack: boolean, readonly resolve: ((r: NlMsg[]) => void) | undefined,
-    readonly reject: ((e: Error) => void) | undefined) {
+    readonly ack: boolean, readonly resolve: (r: NlMsg[]) => void, readonly reject: (e: Error) => void) {
     super(msg, info, timeout, signal);
-  }
-}
-
-/**
- * RequestInfo of a batch member: `what` (`route add (3 routes) [2]`) is made only when an
- * error asks for it, not for each of thousands of messages that succeed.
- */
-class BatchItemInfo implements RequestInfo {
-  constructor(readonly type: string, public seq: number, readonly base: string | undefined, readonly index: number) {}
-  get what(): string | undefined {
-    return this.base === undefined ? undefined : `${this.base} [${this.index}]`;
   }
 }
 
@@ -343,7 +394,7 @@ class DumpOp extends Op {
   kernelDone = false;
   lastActivity = 0;
   /** stream: one array per datagram, and the read position in the first. */
-  readonly chunks: NlMsg[][] = [];
+  readonly chunks: Array<Array<NlMsg | Uint8Array | typeof INTERRUPTED>> = [];
   pos = 0;
   lastDatagram = -1;
   /** The datagram lastActivity was read for: the clock is read once per datagram, not per message. */
@@ -385,11 +436,11 @@ class DumpOp extends Op {
         this.pos = 0;
         this.hooks.pulled(this);
       }
-      if (m.flags & NLM_F_DUMP_INTR) {
+      if (m === INTERRUPTED || (m as NlMsg).flags & NLM_F_DUMP_INTR) {
         this.hooks.abandon(this);
         throw new DumpInterruptedError(this.info, 1);
       }
-      return m;
+      return m as NlMsg;
     }
     if (this.end) {
       if (this.end.error) throw this.end.error;
@@ -406,9 +457,9 @@ class DumpOp extends Op {
     const chunk = this.chunks[0];
     if (chunk) {
       let i = this.pos;
-      while (i < chunk.length && !(chunk[i]!.flags & NLM_F_DUMP_INTR)) i++;
+      while (i < chunk.length && chunk[i] !== INTERRUPTED && !((chunk[i] as NlMsg).flags & NLM_F_DUMP_INTR)) i++;
       if (i === this.pos) return [this.takeNow() as NlMsg];
-      const out = this.pos === 0 && i === chunk.length ? chunk : chunk.slice(this.pos, i);
+      const out = (this.pos === 0 && i === chunk.length ? chunk : chunk.slice(this.pos, i)) as NlMsg[];
       if (i === chunk.length) {
         this.chunks.shift();
         this.pos = 0;
@@ -442,6 +493,9 @@ class DumpOp extends Op {
     w();
   }
 }
+
+/** In a raw dump's chunks: the kernel flagged NLM_F_DUMP_INTR here. */
+const INTERRUPTED: unique symbol = Symbol('interrupted');
 
 /** What {@link DumpOp.takeNow} returns when nothing is buffered yet. */
 const PENDING: unique symbol = Symbol('pending');
@@ -526,18 +580,53 @@ class DumpIterator<T> implements AsyncIterableIterator<T> {
 /** A batch of requests answered by one array of results. */
 class Batch {
   readonly results: BatchResult[];
+  readonly count: number;
   next = 0;
   remaining: number;
   done = false;
   waiter: SlotWaiter | undefined;
-  readonly ops = new Set<RequestOp>();
+  /** Chunks sent and not fully answered. */
+  readonly chunks: BatchChunk[] = [];
+  /** Replies other than the ACK, by message index (rare: a batch is mostly changes). */
+  replies: Map<number, NlMsg[]> | undefined;
   abortListener: (() => void) | undefined;
-  constructor(readonly msgs: NlMsg[], readonly lengths: number[], readonly opts: RequestOptions,
+  constructor(readonly bytes: Uint8Array, readonly ends: ArrayLike<number>, readonly opts: RequestOptions,
     readonly timeout: number, readonly resolve: (r: BatchResult[]) => void, readonly reject: (e: Error) => void) {
-    this.results = new Array<BatchResult>(msgs.length);
-    this.remaining = msgs.length;
+    this.count = ends.length;
+    this.results = new Array<BatchResult>(this.count);
+    this.remaining = this.count;
+  }
+
+  /** The chunk that sent `seq`. */
+  chunkOf(seq: number): BatchChunk | undefined {
+    for (const c of this.chunks) if (((seq - c.base) >>> 0) < c.count) return c;
+    return undefined;
+  }
+
+  start(i: number): number {
+    return i === 0 ? 0 : this.ends[i - 1]!;
+  }
+
+  end(i: number): number {
+    return this.ends[i]!;
   }
 }
+
+/**
+ * One sendmsg(2) of a batch: messages start .. start + count - 1 numbered base .. base +
+ * count - 1 (consecutive, so a reply's message is found from its seq without an object
+ * per message), holding `count` in-flight slots until all are answered.
+ */
+interface BatchChunk {
+  base: number;
+  start: number;
+  count: number;
+  remaining: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The result of a batch member answered by a plain ACK (one frozen object for all). */
+const BATCH_OK: BatchResult = Object.freeze({ ok: true, replies: Object.freeze([]) as unknown as NlMsg[] }) as BatchResult;
 
 /** A multicast subscription: an async iterator over notifications. */
 class Subscription implements AsyncIterableIterator<SubscriptionEvent> {
@@ -657,7 +746,8 @@ export class NetlinkSocket {
   readonly #enobufs: number;
   #closed = false;
   #seq = 0;
-  readonly #inflight = new Map<number, Op>();
+  /** Requests and dumps by seq; a batch under each seq of its messages in flight. */
+  readonly #inflight = new Map<number, Op | Batch>();
   #requestsWaiting = 0;
   #slotsUsed = 0;
   #slotWaiters: SlotWaiter[] = [];
@@ -678,7 +768,7 @@ export class NetlinkSocket {
    */
   #pending: Array<{ bytes: Uint8Array; n: number; sender: number; groups: number }> = [];
   /** Requests in flight when read-ahead met an overrun: their replies may be among the lost. */
-  #pendingOverrun: Op[] | undefined;
+  #pendingOverrun: Array<Op | Batch> | undefined;
   #pendingScheduled = false;
   #datagramId = 0;
   /** recvMany's buffer: #slots datagrams of up to #slot bytes (allocated on the first read). */
@@ -865,9 +955,21 @@ export class NetlinkSocket {
     return new DumpIterator(this.#dumpCursor(msg, opts), (op) => op.takeChunkNow());
   }
 
-  #dumpCursor(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions): DumpCursor {
+  /**
+   * {@link dump} for consumers with a decoder of their own: the dump's data messages as
+   * bytes, one copy per run of them in a datagram (whole netlink messages, headers
+   * included, each one of this dump; NLMSG_DONE and errors are handled here as for
+   * {@link dump}). Nothing is decoded by the socket, so a malformed message surfaces in the
+   * consumer's decoder.
+   */
+  dumpBytes(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions = {}): AsyncIterableIterator<Uint8Array> {
+    return new DumpIterator(this.#dumpCursor(msg, opts, true), (op) => op.takeNow() as unknown as Uint8Array);
+  }
+
+  #dumpCursor(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions, raw = false): DumpCursor {
     return new DumpCursor(() => {
       const op = this.#newDump(msg, opts, 'stream');
+      op.raw = raw;
       this.#startDump(op);
       return op;
     }, opts.retries ?? DEFAULT_DUMP_RETRIES, (op) => this.#abandonDump(op));
@@ -901,24 +1003,19 @@ export class NetlinkSocket {
    * Rejects (EncodeError before anything is sent; SyscallError, TimeoutError otherwise)
    * when the batch as a whole fails; messages sent before that may have taken effect.
    */
-  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>>, opts: RequestOptions = {}): Promise<BatchResult[]> {
+  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>> | EncodedMessages, opts: RequestOptions = {}): Promise<BatchResult[]> {
     return new Promise<BatchResult[]>((resolve, reject) => {
       let timeout: number;
-      const prepared: NlMsg[] = [];
-      const lengths: number[] = [];
+      let encoded: EncodedMessages;
       try {
         timeout = checkTimeout('timeout', opts.timeout ?? this.#defaultTimeout);
-        for (const msg of msgs) {
-          const m = this.#outgoing(msg, NLM_F_REQUEST | NLM_F_ACK);
-          lengths.push(messageLength(m, this.protocol));
-          prepared.push(m);
-        }
+        encoded = Array.isArray(msgs) ? this.#encodeAll(msgs) : checkEncoded(msgs as EncodedMessages);
       } catch (err) {
         reject(err);
         return;
       }
-      const batch = new Batch(prepared, lengths, opts, timeout, resolve, reject);
-      if (prepared.length === 0) {
+      const batch = new Batch(encoded.bytes, encoded.ends, opts, timeout, resolve, reject);
+      if (batch.count === 0) {
         resolve([]);
         return;
       }
@@ -1332,8 +1429,7 @@ export class NetlinkSocket {
 
   #ok(op: RequestOp): void {
     if (!this.#settle(op)) return;
-    if (op.batch) this.#batchResult(op.batch, op, { ok: true, replies: op.replies });
-    else op.resolve!(op.replies);
+    op.resolve(op.replies);
   }
 
   #fail(op: Op, err: Error): void {
@@ -1348,10 +1444,7 @@ export class NetlinkSocket {
       return;
     }
     if (!this.#settle(op)) return;
-    const r = op as RequestOp;
-    if (!r.batch) r.reject!(err);
-    else if (err instanceof NetlinkError) this.#batchResult(r.batch, r, { ok: false, error: err });
-    else this.#failBatch(r.batch, err);
+    (op as RequestOp).reject(err);
   }
 
   /**
@@ -1388,10 +1481,10 @@ export class NetlinkSocket {
   }
 
   #failEverything(opError: (op: Op) => Error, batchError: (b: Batch) => Error): void {
-    const ops = new Set<Op>(this.#inflight.values());
+    const ops = new Set<Op>();
+    for (const v of this.#inflight.values()) if (v instanceof Op) ops.add(v);
     if (this.#dumpActive) ops.add(this.#dumpActive);
     for (const d of this.#dumpQueue) ops.add(d);
-    for (const b of this.#batches) for (const o of b.ops) ops.delete(o);
     const waiting = this.#slotWaiters;
     this.#slotWaiters = [];
     for (const w of waiting) {
@@ -1471,10 +1564,7 @@ export class NetlinkSocket {
   }
 
   #onDumpMessage(op: DumpOp, m: NlMsg, datagram: number): void {
-    if (op.activityDatagram !== datagram) {
-      op.activityDatagram = datagram;
-      op.lastActivity = Date.now();
-    }
+    this.#dumpActivity(op, datagram);
     if (m.type === NLMSG_DONE || (m.type === NLMSG_ERROR && m.errno !== 0)) {
       op.kernelDone = true;
       const err = m.errno !== undefined && m.errno !== 0 ? netlinkError(m, op, this.protocol) : undefined;
@@ -1506,21 +1596,44 @@ export class NetlinkSocket {
 
   // ---- batches -----------------------------------------------------------------------
 
+  /** Encodes messages back to back (seq and pid 0: filled in when each chunk is sent). */
+  #encodeAll(msgs: ReadonlyArray<Omit<NlMsg, 'seq' | 'pid'>>): EncodedMessages {
+    const prepared: NlMsg[] = [];
+    const ends = new Array<number>(msgs.length);
+    let total = 0;
+    for (let i = 0; i < msgs.length; i++) {
+      const m = this.#outgoing(msgs[i]!, 0);
+      total += align4(messageLength(m, this.protocol));
+      ends[i] = total;
+      prepared.push(m);
+    }
+    const bytes = new Uint8Array(total);
+    const view = new DataView(bytes.buffer);
+    let off = 0;
+    for (const m of prepared) {
+      const n = encodeMessage(m, { buf: bytes, view }, off, this.protocol);
+      if (m.raw) {
+        view.setUint16(off + 6, m.flags, true);
+        view.setUint32(off + 8, 0, true);
+        view.setUint32(off + 12, 0, true);
+      }
+      off += align4(n);
+    }
+    return { bytes, ends };
+  }
+
   /** Sends the batch's next chunks while slots are free. */
   #batchContinue(batch: Batch): void {
     // ACKs of one chunk must fit the receive buffer together (about half of it, as others
     // may be using it too).
     const ackRoom = Math.max(1, Math.floor(this.rcvbuf / 2 / ACK_COST));
-    while (!batch.done && batch.next < batch.msgs.length) {
+    const count = batch.count;
+    while (!batch.done && batch.next < count) {
       const start = batch.next;
-      let end = start;
-      let bytes = 0;
-      while (end < batch.msgs.length && end - start < ackRoom && end - start < this.#maxInFlight) {
-        const len = align4(batch.lengths[end]!);
-        if (end > start && bytes + len > MAX_SEND_BYTES) break;
-        bytes += len;
-        end++;
-      }
+      const from = batch.start(start);
+      let end = start + 1;
+      while (end < count && end - start < ackRoom && end - start < this.#maxInFlight
+        && batch.end(end) - from <= MAX_SEND_BYTES) end++;
       batch.next = end;
       let ran = false;
       let inline = true;
@@ -1531,7 +1644,7 @@ export class NetlinkSocket {
           this.#release(end - start);
           return;
         }
-        this.#batchSend(batch, start, end, bytes);
+        this.#batchSend(batch, start, end);
         // Resumed by a release, later: carry on with the following chunks from here.
         if (!inline) this.#batchContinue(batch);
       });
@@ -1540,75 +1653,144 @@ export class NetlinkSocket {
     }
   }
 
-  #batchSend(batch: Batch, start: number, end: number, bytes: number): void {
+  #batchSend(batch: Batch, start: number, end: number): void {
     if (this.#closed) return;
     this.#flush();
-    const buf = bytes > this.#sbuf.length ? new Uint8Array(bytes) : this.#sbuf;
-    const ops: RequestOp[] = [];
-    let off = 0;
-    try {
-      for (let i = start; i < end; i++) {
-        const m = batch.msgs[i]!;
-        const info = new BatchItemInfo(typeName(m.type, this.protocol), 0, batch.opts.what, i);
-        const op = new RequestOp(m, info, batch.timeout, undefined, true, undefined, undefined);
-        op.batch = batch;
-        op.index = i;
-        op.holdsSlot = true;
-        const seq = this.#nextSeq();
-        op.seq = seq;
-        m.seq = seq;
-        info.seq = seq;
-        const n = this.#encodeAt(m, buf, off);
-        buf.fill(0, off + n, off + align4(n));
-        off += align4(n);
-        // Registered as they are encoded, so the next seq skips them.
-        this.#inflight.set(seq, op);
-        op.sent = true;
-        this.#requestsWaiting++;
-        batch.ops.add(op);
-        ops.push(op);
-      }
-    } catch (err) {
-      this.#release(end - start - ops.length);
-      for (const op of ops) this.#settle(op);
-      this.#failBatch(batch, err instanceof Error ? err : new EncodeError(String(err)));
-      return;
+    const bytes = batch.bytes;
+    const from = batch.start(start);
+    const to = batch.end(end - 1);
+    const count = end - start;
+    const base = this.#seqRun(count);
+    const port = this.portId;
+    for (let i = 0; i < count; i++) {
+      const o = batch.start(start + i);
+      setU16he(bytes, o + 6, u16he(bytes, o + 6) | NLM_F_REQUEST | NLM_F_ACK);
+      const seq = (base + i) >>> 0;
+      setU32he(bytes, o + 8, seq);
+      setU32he(bytes, o + 12, port);
+      this.#inflight.set(seq, batch);
     }
+    this.#requestsWaiting += count;
+    const chunk: BatchChunk = { base, start, count, remaining: count, timer: undefined };
+    batch.chunks.push(chunk);
     this.#ensurePolling();
-    const r = this.#binding.send(this.#fd, buf, 0, off, 0, 0);
+    const r = this.#binding.send(this.#fd, bytes, from, to - from, 0, 0);
     if (r < 0) {
-      this.#failBatch(batch, new SyscallError('sendmsg', r, batch.opts.what ?? `batch of ${batch.msgs.length}`));
+      this.#failBatch(batch, new SyscallError('sendmsg', r, batch.opts.what ?? `batch of ${batch.count}`));
       return;
     }
     this.stats.sent++;
-    this.#tap?.('>', buf.slice(0, off));
-    // One clock read for the chunk, not one per request (its requests share the timeout).
+    this.#tap?.('>', bytes.slice(from, to));
+    // One timer for the chunk: its requests share the timeout.
     const t = batch.timeout;
     if (t !== 0 && t !== Infinity) {
-      const now = Date.now();
-      for (const op of ops) if (!op.done) this.#armRequestTimer(op, now);
+      chunk.timer = setTimeout(() => this.#onBatchTimer(batch, chunk), t);
+      chunk.timer.unref?.();
     }
     // The kernel has answered the whole chunk by now: read the ACKs before the next send
     // (they are dispatched on the next turn of the event loop).
     this.#readAhead();
   }
 
-  #batchResult(batch: Batch, op: RequestOp, r: BatchResult): void {
-    batch.ops.delete(op);
-    if (batch.done) return;
-    batch.results[op.index] = r;
-    if (--batch.remaining === 0) {
+  /** `n` consecutive sequence numbers, none 0 or in flight; the first of them. */
+  #seqRun(n: number): number {
+    for (;;) {
+      const base = (this.#seq + 1) >>> 0 || 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const seq = (base + i) >>> 0;
+        if (seq === 0 || this.#inflight.has(seq)) break;
+      }
+      if (i === n) {
+        this.#seq = (base + n - 1) >>> 0;
+        return base;
+      }
+      this.#seq = (base + i) >>> 0;
+    }
+  }
+
+  /** How a batch member is named in errors: `route add (3 routes) [2]`. */
+  #batchInfo(batch: Batch, index: number, seq: number): RequestInfo {
+    const info: RequestInfo = { type: typeName(u16he(batch.bytes, batch.start(index) + 4), this.protocol), seq };
+    if (batch.opts.what !== undefined) info.what = `${batch.opts.what} [${index}]`;
+    return info;
+  }
+
+  /** A batch member's reply (the ACK, an error, or a message before the ACK). */
+  #batchMessage(batch: Batch, m: NlMsg): void {
+    const seq = m.seq;
+    const c = batch.chunkOf(seq);
+    if (!c) {
+      this.stats.unmatched++;
+      return;
+    }
+    const index = c.start + ((seq - c.base) >>> 0);
+    if (m.type === NLMSG_ERROR || m.type === NLMSG_DONE) {
+      if (m.errno === undefined || m.errno === 0) {
+        this.#batchDone(batch, c, seq, index, undefined);
+        return;
+      }
+      const error = errorOf(m, this.#batchInfo(batch, index, seq),
+        (offs) => attributeAt(batch.bytes, batch.start(index), batch.end(index), offs, this.protocol));
+      this.#batchDone(batch, c, seq, index, { ok: false, error });
+    } else if (m.type !== NLMSG_NOOP && m.type !== NLMSG_OVERRUN) {
+      const replies = batch.replies ??= new Map();
+      const list = replies.get(index);
+      if (list) list.push(m);
+      else replies.set(index, [m]);
+    }
+  }
+
+  /** Records the result of message `index` (undefined: ACKed), ending its chunk and the batch in turn. */
+  #batchDone(batch: Batch, c: BatchChunk, seq: number, index: number, result: BatchResult | undefined): void {
+    if (this.#inflight.get(seq) !== batch) return;
+    this.#inflight.delete(seq);
+    this.#requestsWaiting--;
+    if (result === undefined) {
+      const replies = batch.replies?.get(index);
+      result = replies ? { ok: true, replies } : BATCH_OK;
+    }
+    batch.results[index] = result;
+    if (--c.remaining === 0) {
+      if (c.timer !== undefined) clearTimeout(c.timer);
+      batch.chunks.splice(batch.chunks.indexOf(c), 1);
+      this.#release(c.count);
+    }
+    if (--batch.remaining === 0 && !batch.done) {
       this.#endBatch(batch);
       batch.resolve(batch.results);
     }
+    if (this.#requestsWaiting === 0) this.#updatePolling();
+  }
+
+  #onBatchTimer(batch: Batch, c: BatchChunk): void {
+    c.timer = undefined;
+    if (batch.done || c.remaining === 0) return;
+    // Read what the kernel has already answered before calling the batch late.
+    if (!this.#closed) this.#drain(false);
+    if (batch.done || c.remaining === 0) return;
+    let i = 0;
+    while (i < c.count && this.#inflight.get((c.base + i) >>> 0) !== batch) i++;
+    const info = this.#batchInfo(batch, c.start + i, (c.base + i) >>> 0);
+    this.#failBatch(batch, new TimeoutError(`${label(info)}: no reply within ${batch.timeout} ms`, info));
   }
 
   #failBatch(batch: Batch, err: Error): void {
     if (batch.done) return;
     this.#endBatch(batch);
-    for (const op of [...batch.ops]) this.#settle(op);
-    batch.ops.clear();
+    for (const c of batch.chunks) {
+      if (c.timer !== undefined) clearTimeout(c.timer);
+      for (let i = 0; i < c.count; i++) {
+        const seq = (c.base + i) >>> 0;
+        if (this.#inflight.get(seq) !== batch) continue;
+        this.#inflight.delete(seq);
+        this.#requestsWaiting--;
+      }
+      this.#release(c.count);
+    }
+    batch.chunks.length = 0;
     batch.reject(err);
+    this.#updatePolling();
   }
 
   #endBatch(batch: Batch): void {
@@ -1734,7 +1916,7 @@ export class NetlinkSocket {
     this.#updatePolling();
   }
 
-  #onOverrun(readToEnd: boolean, victims: Op[] = [...this.#inflight.values()]): void {
+  #onOverrun(readToEnd: boolean, victims: Array<Op | Batch> = [...new Set(this.#inflight.values())]): void {
     this.stats.overruns++;
     for (const s of this.#subs) s.push({ type: 'overrun' });
     if (!readToEnd) return;
@@ -1742,6 +1924,11 @@ export class NetlinkSocket {
     // replies were among the datagrams it dropped.
     for (const op of victims) {
       if (op.done) continue;
+      if (op instanceof Batch) {
+        this.#failBatch(op, new SyscallError('recvmsg', this.#enobufs,
+          `${op.opts.what ?? 'batch'}: the kernel dropped a reply (receive buffer overrun)`));
+        continue;
+      }
       if (op.kind !== 'request') continue;
       this.#fail(op, new SyscallError('recvmsg', this.#enobufs,
         `${label(op.info)}: the kernel dropped the reply (receive buffer overrun)`));
@@ -1781,7 +1968,7 @@ export class NetlinkSocket {
         }
       } else if (n === this.#eagain) {
         this.#unread = 0;
-        if (this.#pendingOverrun) this.#pendingOverrun = [...this.#inflight.values()];
+        if (this.#pendingOverrun) this.#pendingOverrun = [...new Set(this.#inflight.values())];
         break;
       } else if (n === this.#enobufs) this.#pendingOverrun = [];
       else {
@@ -1867,13 +2054,14 @@ export class NetlinkSocket {
       return;
     }
     const err = new SyscallError('recvmsg', -EMSGSIZE,
-      `${label(op.info)}: a ${n}-byte reply did not fit the ${old}-byte receive buffer (now ${size} bytes); retry`);
-    if (op instanceof DumpOp) this.#failDump(op, err);
+      `${op instanceof Batch ? op.opts.what ?? 'batch' : label(op.info)}: a ${n}-byte reply did not fit the ${old}-byte receive buffer (now ${size} bytes); retry`);
+    if (op instanceof Batch) this.#failBatch(op, err);
+    else if (op instanceof DumpOp) this.#failDump(op, err);
     else this.#fail(op, err);
   }
 
   /** The request in flight that the message at `o` answers, by its seq and pid. */
-  #owner(bytes: Uint8Array, o: number): Op | undefined {
+  #owner(bytes: Uint8Array, o: number): Op | Batch | undefined {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const op = this.#inflight.get(v.getUint32(o + 8, true));
     return op && v.getUint32(o + 12, true) === this.portId ? op : undefined;
@@ -1884,12 +2072,32 @@ export class NetlinkSocket {
     // most of what a bulk change reads back: settle its request from the header alone.
     if (bytes.length === ACK_BYTES && u32he(bytes, 0) === ACK_BYTES && u16he(bytes, 4) === NLMSG_ERROR
       && u32he(bytes, 16) === 0) {
+      const seq = u32he(bytes, 8);
+      const op = this.#inflight.get(seq);
+      if (op !== undefined && u32he(bytes, 12) === this.portId) {
+        if (op instanceof Batch) {
+          const c = op.chunkOf(seq);
+          if (c) {
+            this.#batchDone(op, c, seq, c.start + ((seq - c.base) >>> 0), undefined);
+            return;
+          }
+        } else if (op.kind === 'request') {
+          this.#ok(op as RequestOp);
+          return;
+        }
+      }
+    }
+    if (bytes.length >= NLMSG_HDRLEN) {
       const op = this.#inflight.get(u32he(bytes, 8));
-      if (op && op.kind === 'request' && u32he(bytes, 12) === this.portId) {
-        this.#ok(op as RequestOp);
+      if (op !== undefined && !(op instanceof Batch) && op.raw && u32he(bytes, 12) === this.portId) {
+        this.#onRaw(op, bytes, id);
         return;
       }
     }
+    this.#decodeAndDispatch(bytes, id);
+  }
+
+  #decodeAndDispatch(bytes: Uint8Array, id: number): void {
     let dg: Datagram;
     try {
       dg = decodeDatagram(bytes, this.protocol);
@@ -1900,10 +2108,70 @@ export class NetlinkSocket {
     for (const m of dg.messages) this.#dispatch(m, id);
   }
 
+  /**
+   * A datagram for a raw op: its leading data messages go over as copies of their bytes;
+   * from the first control message (DONE, ERROR), a message of another request, or a
+   * header that does not add up, the rest is decoded and dispatched as usual.
+   */
+  #onRaw(op: Op, bytes: Uint8Array, id: number): void {
+    const n = bytes.length;
+    const port = this.portId;
+    let o = 0;
+    let run = -1;
+    if (op.kind === 'dump') this.#dumpActivity(op as DumpOp, id);
+    while (n - o >= NLMSG_HDRLEN) {
+      const len = u32he(bytes, o);
+      if (len < NLMSG_HDRLEN || len > n - o || u32he(bytes, o + 8) !== op.seq || u32he(bytes, o + 12) !== port) break;
+      if (u16he(bytes, o + 4) < NLMSG_MIN_TYPE) break;
+      const flags = u16he(bytes, o + 6);
+      const next = Math.min(n, o + align4(len));
+      if (run < 0) run = o;
+      o = next;
+      if (flags & NLM_F_DUMP_INTR) {
+        this.#rawRun(op, bytes, run, o, true);
+        run = -1;
+      } else if (op.kind === 'request' && !(op as RequestOp).ack && !(flags & NLM_F_MULTI)) {
+        this.#rawRun(op, bytes, run, o, false);
+        this.#ok(op as RequestOp);
+        run = -1;
+        break;
+      }
+    }
+    if (run >= 0) this.#rawRun(op, bytes, run, o, false);
+    if (o < n && !this.#closed) this.#decodeAndDispatch(o === 0 ? bytes : bytes.subarray(o), id);
+  }
+
+  /** Hands bytes[start, end) (whole data messages) to a raw op. */
+  #rawRun(op: Op, bytes: Uint8Array, start: number, end: number, interrupted: boolean): void {
+    if (op.done) return;
+    const copy = bytes.slice(start, end);
+    if (op.kind === 'request') {
+      (op as RequestOp).replies.push(copy as unknown as NlMsg);
+      return;
+    }
+    const d = op as DumpOp;
+    if (d.mode === 'stream') {
+      d.chunks.push(interrupted ? [copy, INTERRUPTED] : [copy]);
+      d.wake();
+    } else if (interrupted) d.interrupted = true;
+  }
+
+  /** A dump's clock of activity (its timeout counts from the last datagram read), once per datagram. */
+  #dumpActivity(op: DumpOp, datagram: number): void {
+    if (op.activityDatagram !== datagram) {
+      op.activityDatagram = datagram;
+      op.lastActivity = Date.now();
+    }
+  }
+
   #dispatch(m: NlMsg, id: number): void {
     const op = this.#inflight.get(m.seq);
     if (!op || m.pid !== this.portId) {
       this.stats.unmatched++;
+      return;
+    }
+    if (op instanceof Batch) {
+      this.#batchMessage(op, m);
       return;
     }
     if (op instanceof DumpOp) {
@@ -1955,6 +2223,7 @@ export class NetlinkSocket {
     if (!handled) {
       const op = this.#owner(bytes, o);
       if (!op) this.stats.malformed++;
+      else if (op instanceof Batch) this.#failBatch(op, e);
       else if (op instanceof DumpOp) this.#failDump(op, e);
       else this.#fail(op, e);
     }
