@@ -29,6 +29,7 @@ import {
   RT_SCOPE_LINK, RT_SCOPE_HOST, RT_SCOPE_NOWHERE, RT_TABLE_MAIN, RT_TABLE_LOCAL,
   RT_TABLE_UNSPEC, RTM_F_LOOKUP_TABLE, RTM_F_FIB_MATCH, RTNH_F_ONLINK, RTAX_CC_ALGO,
   RTM_F_CLONED, rtnTypeNames, rtprotNames, rtScopeNames, rtTableNames, rtnhFlagNames,
+  rtTableAliases, rtScopeAliases, rtPrefNames, rtFlagNames,
   type Metrics, type Nexthop, type Via, type RouteAttrs,
 } from './route.js';
 import {
@@ -209,15 +210,14 @@ export function devNames(o: object): string[] {
   return [...out];
 }
 
-const tableAliases: Readonly<Record<string, number>> = { main: RT_TABLE_MAIN, local: RT_TABLE_LOCAL, default: 253 };
-const scopeAliases: Readonly<Record<string, number>> = { universe: 0, global: 0 };
-const ipProtoAliases: Readonly<Record<string, number>> = { icmpv6: 58, 'ipv6-icmp': 58 };
+/** IP protocol names iproute2 accepts besides ipProtoNames (rule.ts), for `ipproto`. */
+export const ipProtoAliases: Readonly<Record<string, number>> = { icmpv6: 58, 'ipv6-icmp': 58 };
 
 /** A routing table option: `'main'`, `'local'`, `'default'` or a number. */
 export type TableRef = number | 'main' | 'local' | 'default' | (string & {});
 
 function tableId(t: TableRef, what: string): number {
-  const n = numberOrName(t, rtTableNames, what, tableAliases);
+  const n = numberOrName(t, rtTableNames, what, rtTableAliases);
   return u32(n, what);
 }
 
@@ -407,8 +407,6 @@ export function routeDefaults(op: RouteOp, r: RouteDefaultsInput): { table: numb
   return { table, protocol, scope, type };
 }
 
-const prefNames: Readonly<Record<number, string>> = { 0: 'medium', 1: 'high', 3: 'low' };
-
 function viaValue(v: string | Via, what: string): Via {
   if (typeof v === 'string') {
     const a = parseAddress(v, what);
@@ -507,7 +505,7 @@ export function routeRequest(op: RouteOp, o: RouteOptions, resolve: DevResolver)
   const given: RouteDefaultsInput = { family, hasGateway: hasGw || (o.multipath !== undefined && o.multipath.length > 0) };
   if (o.table !== undefined) given.table = tableId(o.table, `${what}: table`);
   if (o.protocol !== undefined) given.protocol = uint(numberOrName(o.protocol, rtprotNames, `${what}: protocol`), 255, `${what}: protocol`);
-  if (o.scope !== undefined) given.scope = uint(numberOrName(o.scope, rtScopeNames, `${what}: scope`, scopeAliases), 255, `${what}: scope`);
+  if (o.scope !== undefined) given.scope = uint(numberOrName(o.scope, rtScopeNames, `${what}: scope`, rtScopeAliases), 255, `${what}: scope`);
   if (o.type !== undefined) given.type = uint(numberOrName(o.type, rtnTypeNames, `${what}: type`), 255, `${what}: type`);
   const d = routeDefaults(op, given);
   putTable(body, attrs, d.table);
@@ -515,7 +513,7 @@ export function routeRequest(op: RouteOp, o: RouteOptions, resolve: DevResolver)
   body.scope = d.scope;
   body.type = d.type;
   if (o.pref !== undefined) {
-    attrs.pref = uint(numberOrName(o.pref, prefNames, `${what}: pref`), 255, `${what}: pref`);
+    attrs.pref = uint(numberOrName(o.pref, rtPrefNames, `${what}: pref`), 255, `${what}: pref`);
   }
   if (o.onlink) body.flags = RTNH_F_ONLINK;
 
@@ -704,20 +702,6 @@ export interface Route {
   raw: NlMsg;
 }
 
-/** rtm_flags bits iproute2 prints, in its order (print_rt_flags). */
-const printedRtFlags: readonly (readonly [number, string])[] = [
-  [0x1, 'dead'], [0x4, 'onlink'], [0x2, 'pervasive'], [0x8, 'offload'], [0x40, 'trap'],
-  [0x100, 'notify'], [0x10, 'linkdown'], [0x20, 'unresolved'], [0x4000, 'rt_offload'],
-  [0x8000, 'rt_trap'], [0x20000000, 'rt_offload_failed'],
-];
-
-function rtFlagNames(flags: number): string[] {
-  if ((flags & printedRtFlagMask) === 0) return [];
-  return printedRtFlags.filter(([b]) => flags & b).map(([, n]) => n);
-}
-
-const printedRtFlagMask = printedRtFlags.reduce((m, [b]) => m | b, 0);
-
 /** `'default'`, a bare address at full length, else `addr/len` (iproute2's format). */
 export function prefixText(addr: string | undefined, len: number, family: IpFamily): string {
   if (addr === undefined) return len === 0 ? 'default' : `0/${len}`;
@@ -790,7 +774,7 @@ export function routeView(m: NlMsg, name: DevNamer = () => undefined): Route | u
       return hop;
     });
   }
-  if (a.pref !== undefined) named(r, 'pref', a.pref, prefNames);
+  if (a.pref !== undefined) named(r, 'pref', a.pref, rtPrefNames);
   if (a.expires !== undefined) r.expires = a.expires;
   if (a.uid !== undefined) r.uid = a.uid;
   if (a.mark !== undefined) r.mark = a.mark;
@@ -981,7 +965,7 @@ export function addrRequest(op: 'add' | 'del', o: AddrOptions, resolve: DevResol
     attrs.broadcast = `${v >>> 24 & 255}.${v >>> 16 & 255}.${v >>> 8 & 255}.${v & 255}`;
   }
   if (o.scope !== undefined) {
-    body.scope = uint(numberOrName(o.scope, ifaScopeNames, `${what}: scope`, scopeAliases), 255, `${what}: scope`);
+    body.scope = uint(numberOrName(o.scope, ifaScopeNames, `${what}: scope`, rtScopeAliases), 255, `${what}: scope`);
   } else if (op === 'add' && p.family === 4 && p.addr.startsWith('127.')) body.scope = RT_SCOPE_HOST;
   return { msg: { type: op === 'add' ? RTM_NEWADDR : RTM_DELADDR, flags: op === 'add' ? NLM_F_CREATE | NLM_F_EXCL : 0, body, attrs }, what };
 }

@@ -20,12 +20,12 @@ import { ipv4ValueAt, writeIPv6 } from '../netlink/ip.js';
 import {
   RTA_DST, RTA_SRC, RTA_IIF, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE, RTA_MARK,
   RTA_PREF, RTA_UID, RTA_IP_PROTO, RTA_SPORT, RTA_DPORT, RTM_GETROUTE, RTM_F_LOOKUP_TABLE,
-  RTM_F_FIB_MATCH, RTNH_F_ONLINK, RT_TABLE_MAIN, RT_TABLE_LOCAL, rtTableNames, rtprotNames,
-  rtScopeNames, rtnTypeNames,
+  RTM_F_FIB_MATCH, RTNH_F_ONLINK, rtTableNames, rtTableAliases, rtprotNames, rtScopeNames,
+  rtScopeAliases, rtnTypeNames, rtPrefNames,
 } from './route.js';
 import { ipProtoNames } from './rule.js';
 import {
-  routeDefaults, routeOps, type DevResolver, type RouteDefaultsInput, type RouteGetOptions,
+  routeDefaults, routeOps, ipProtoAliases, type DevResolver, type RouteDefaultsInput, type RouteGetOptions,
   type RouteOp, type RouteOptions,
 } from './request.js';
 
@@ -54,14 +54,13 @@ function nameMap(names: Readonly<Record<number, string>>, aliases: Readonly<Reco
   return m;
 }
 
-// The alias tables of request.ts (tableAliases, scopeAliases, ipProtoAliases, prefNames),
-// which it does not export; the differential tests catch any drift between the two.
-const tableIds = nameMap(rtTableNames, { main: RT_TABLE_MAIN, local: RT_TABLE_LOCAL, default: 253 });
+// The tables routeRequest / routeGetRequest give numberOrName, aliases included.
+const tableIds = nameMap(rtTableNames, rtTableAliases);
 const protocolIds = nameMap(rtprotNames);
-const scopeIds = nameMap(rtScopeNames, { universe: 0, global: 0 });
+const scopeIds = nameMap(rtScopeNames, rtScopeAliases);
 const typeIds = nameMap(rtnTypeNames);
-const prefIds = nameMap({ 0: 'medium', 1: 'high', 3: 'low' });
-const ipProtoIds = nameMap(ipProtoNames, { icmpv6: 58, 'ipv6-icmp': 58 });
+const prefIds = nameMap(rtPrefNames);
+const ipProtoIds = nameMap(ipProtoNames, ipProtoAliases);
 
 /** An integer in [0, max], or -1 (the generic path decides). */
 function uintOr(x: unknown, max: number): number {

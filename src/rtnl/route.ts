@@ -160,6 +160,17 @@ export const rtTableNames: Readonly<Record<number, string>> = {
   0: 'unspec', 252: 'compat', 253: 'default', 254: 'main', 255: 'local',
 };
 
+/** Routing table names iproute2 accepts besides {@link rtTableNames} (rtnl_rttable_a2n). */
+export const rtTableAliases: Readonly<Record<string, number>> = {
+  main: RT_TABLE_MAIN, local: RT_TABLE_LOCAL, default: RT_TABLE_DEFAULT,
+};
+
+/** Scope names iproute2 accepts besides {@link rtScopeNames} (rtnl_rtscope_a2n). */
+export const rtScopeAliases: Readonly<Record<string, number>> = { universe: 0, global: 0 };
+
+/** RTA_PREF values (ICMPV6_ROUTER_PREF_*) as iproute2 prints and accepts them. */
+export const rtPrefNames: Readonly<Record<number, string>> = { 0: 'medium', 1: 'high', 3: 'low' };
+
 /** rtm_flags bit names: RTNH_F_* in the low byte, RTM_F_* above (iproute2's words). */
 export const rtmFlagNames: Readonly<Record<number, string>> = {
   0x1: 'dead', 0x2: 'pervasive', 0x4: 'onlink', 0x8: 'offload', 0x10: 'linkdown',
@@ -168,6 +179,21 @@ export const rtmFlagNames: Readonly<Record<number, string>> = {
   0x1000: 'lookup_table', 0x2000: 'fib_match', 0x4000: 'rt_offload', 0x8000: 'rt_trap',
   0x20000000: 'rt_offload_failed',
 };
+
+/** rtm_flags bits iproute2 prints, in its order (print_rt_flags). */
+export const printedRtFlags: readonly (readonly [number, string])[] = [
+  [0x1, 'dead'], [0x4, 'onlink'], [0x2, 'pervasive'], [0x8, 'offload'], [0x40, 'trap'],
+  [0x100, 'notify'], [0x10, 'linkdown'], [0x20, 'unresolved'], [0x4000, 'rt_offload'],
+  [0x8000, 'rt_trap'], [0x20000000, 'rt_offload_failed'],
+];
+
+const printedRtFlagMask = printedRtFlags.reduce((m, [b]) => m | b, 0);
+
+/** The names iproute2 prints for rtm_flags `flags`, in its order (a new array each call). */
+export function rtFlagNames(flags: number): string[] {
+  if ((flags & printedRtFlagMask) === 0) return [];
+  return printedRtFlags.filter(([b]) => flags & b).map(([, n]) => n);
+}
 
 /** rtnh_flags bit names. */
 export const rtnhFlagNames: Readonly<Record<number, string>> = {
