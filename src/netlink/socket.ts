@@ -108,6 +108,15 @@ export interface RequestOptions {
   ack?: boolean;
 }
 
+/** Options of {@link NetlinkSocket.requestBatch}. */
+export interface BatchOptions extends RequestOptions {
+  /**
+   * Hand each message's data replies over as bytes (a copy of each run of them in a
+   * datagram), not decoded: for callers with a decoder of their own. Default false.
+   */
+  raw?: boolean;
+}
+
 /** Options of {@link NetlinkSocket.dumpAll} and {@link NetlinkSocket.dump}. */
 export interface DumpOptions extends RequestOptions {
   /** How many times an interrupted dump (NLM_F_DUMP_INTR) is restarted. Default 3. */
@@ -146,8 +155,12 @@ export interface EncodedMessages {
   ends: ArrayLike<number>;
 }
 
-/** One result of {@link NetlinkSocket.requestBatch}, in the order of the messages. */
-export type BatchResult = { ok: true; replies: NlMsg[] } | { ok: false; error: NetlinkError };
+/**
+ * One result of {@link NetlinkSocket.requestBatch}, in the order of the messages: the
+ * replies before the ACK (or the one reply, with `ack: false`), decoded, or as bytes with
+ * `raw`.
+ */
+export type BatchResult<R = NlMsg> = { ok: true; replies: R[] } | { ok: false; error: NetlinkError };
 
 /** A message to send: the socket fills in `seq` and `pid` (any given are overwritten). */
 export type OutgoingMessage = Omit<NlMsg, 'seq' | 'pid'> & { seq?: number; pid?: number };
@@ -217,6 +230,13 @@ function u32he(b: Uint8Array, o: number): number {
     ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
     : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
+/**
+ * Small copies (an encoded request kept until it is sent, a reply handed over as bytes)
+ * share blocks of this size: one ArrayBuffer per block rather than per copy (each costs the
+ * garbage collector far more than its bytes). Small, so that a copy kept for long keeps
+ * little else alive; longer runs get buffers of their own.
+ */
+const ARENA_BYTES = 4096;
 /**
  * Receive slots per recvmmsg(2): a read takes up to this many datagrams of up to the slot
  * size (RECV_BUFFER_BYTES, grown when a datagram did not fit) in one system call.
@@ -304,7 +324,8 @@ function attributeOf(msg: NlMsg, offs: number, proto: Protocol): string | undefi
 
 /** NetlinkError from an NLMSG_ERROR or NLMSG_DONE carrying a negative errno. */
 function netlinkError(m: NlMsg, op: Op, proto: Protocol): NetlinkError {
-  return errorOf(m, op.info, (offs) => attributeOf(op.msg, offs, proto));
+  const enc = op.kind === 'request' ? (op as RequestOp).encoded : undefined;
+  return errorOf(m, op.info, (offs) => (enc ? attributeAt(enc, 0, enc.length, offs, proto) : attributeOf(op.msg, offs, proto)));
 }
 
 /**
@@ -368,6 +389,8 @@ class RequestOp extends Op {
   readonly replies: NlMsg[] = [];
   /** nlmsg_len, computed once when the request is made. */
   len = 0;
+  /** The message as the caller encoded it (requestEncoded): copied as is when sent. */
+  encoded: Uint8Array | undefined;
   /** Date.now() after which it times out (the shared request timer; 0: none). */
   deadline = 0;
   constructor(msg: NlMsg, info: RequestInfo, timeout: number, signal: AbortSignal | undefined,
@@ -581,6 +604,9 @@ class DumpIterator<T> implements AsyncIterableIterator<T> {
 class Batch {
   readonly results: BatchResult[];
   readonly count: number;
+  /** NLM_F_ACK on every message (else each ends at its first reply that is not NLM_F_MULTI). */
+  readonly ack: boolean;
+  readonly raw: boolean;
   next = 0;
   remaining: number;
   done = false;
@@ -588,11 +614,13 @@ class Batch {
   /** Chunks sent and not fully answered. */
   readonly chunks: BatchChunk[] = [];
   /** Replies other than the ACK, by message index (rare: a batch is mostly changes). */
-  replies: Map<number, NlMsg[]> | undefined;
+  replies: Map<number, Array<NlMsg | Uint8Array>> | undefined;
   abortListener: (() => void) | undefined;
-  constructor(readonly bytes: Uint8Array, readonly ends: ArrayLike<number>, readonly opts: RequestOptions,
+  constructor(readonly bytes: Uint8Array, readonly ends: ArrayLike<number>, readonly opts: BatchOptions,
     readonly timeout: number, readonly resolve: (r: BatchResult[]) => void, readonly reject: (e: Error) => void) {
     this.count = ends.length;
+    this.ack = opts.ack ?? true;
+    this.raw = opts.raw ?? false;
     this.results = new Array<BatchResult>(this.count);
     this.remaining = this.count;
   }
@@ -787,6 +815,10 @@ export class NetlinkSocket {
   #sOps: Op[] = [];
   #flushQueued = false;
   readonly #sbuf = new Uint8Array(MAX_SEND_BYTES);
+  #arena = new Uint8Array(0);
+  #arenaOff = 0;
+  /** The `msg` of requests sent from their own bytes (requestEncoded): never encoded. */
+  readonly #encodedMsg: NlMsg = { type: 0, flags: 0, seq: 0, pid: 0 };
   readonly #sview = new DataView(this.#sbuf.buffer);
   /** Requests with a timeout, in the order they were sent, per timeout value (see #armRequestTimer). */
   readonly #timed = new Map<number, Set<RequestOp>>();
@@ -906,6 +938,45 @@ export class NetlinkSocket {
    * for a reply that cannot be decoded. Use {@link dump} for dumps: the kernel runs one
    * dump per socket at a time and only `dump`/`dumpAll` queue them.
    */
+  /**
+   * {@link request} for a message the caller has encoded (a fast encoder of its own):
+   * `bytes[0, len)` is one whole netlink message, copied at once (`bytes` may be reused when
+   * this returns); the socket fills in nlmsg_seq and nlmsg_pid and ORs NLM_F_REQUEST and
+   * (unless `opts.ack` is false) NLM_F_ACK into nlmsg_flags. Resolves with the replies' data
+   * messages as bytes, not decoded: a copy of each run of them in a datagram (a route get's
+   * answer is one RTM_NEWROUTE message). Errors as for {@link request}; EncodeError when
+   * `bytes[0, len)` is not one message.
+   */
+  requestEncoded(bytes: Uint8Array, len: number, opts: RequestOptions = {}): Promise<Uint8Array[]> {
+    return new Promise<Uint8Array[]>((resolve, reject) => {
+      const ack = opts.ack ?? true;
+      let timeout: number;
+      try {
+        timeout = opts.timeout === undefined ? this.#defaultTimeout : checkTimeout('timeout', opts.timeout);
+        if (!(len >= NLMSG_HDRLEN && len <= bytes.length && u32he(bytes, 0) === len)) {
+          throw new EncodeError(`bytes 0..${String(len)} are not one whole netlink message`, 'requestEncoded');
+        }
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const enc = this.#copy(bytes, 0, len);
+      setU16he(enc, 6, u16he(enc, 6) | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
+      const info: RequestInfo = { type: typeName(u16he(enc, 4), this.protocol), seq: 0 };
+      if (opts.what !== undefined) info.what = opts.what;
+      const op = new RequestOp(this.#encodedMsg, info, timeout, opts.signal, ack,
+        resolve as unknown as (r: NlMsg[]) => void, reject);
+      op.encoded = enc;
+      op.len = len;
+      op.raw = true;
+      if (this.#closed) {
+        reject(this.#closedError(op));
+        return;
+      }
+      this.#start(op);
+    });
+  }
+
   request(msg: OutgoingMessage, opts: RequestOptions = {}): Promise<NlMsg[]> {
     return new Promise<NlMsg[]>((resolve, reject) => {
       const ack = opts.ack ?? true;
@@ -926,7 +997,7 @@ export class NetlinkSocket {
         reject(this.#closedError(op));
         return;
       }
-      this.#begin(op, () => this.#send(op));
+      this.#start(op);
     });
   }
 
@@ -1003,7 +1074,9 @@ export class NetlinkSocket {
    * Rejects (EncodeError before anything is sent; SyscallError, TimeoutError otherwise)
    * when the batch as a whole fails; messages sent before that may have taken effect.
    */
-  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>> | EncodedMessages, opts: RequestOptions = {}): Promise<BatchResult[]> {
+  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>> | EncodedMessages, opts?: BatchOptions & { raw?: false }): Promise<BatchResult[]>;
+  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>> | EncodedMessages, opts: BatchOptions & { raw: true }): Promise<Array<BatchResult<Uint8Array>>>;
+  requestBatch(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>> | EncodedMessages, opts: BatchOptions = {}): Promise<Array<BatchResult<NlMsg | Uint8Array>>> {
     return new Promise<BatchResult[]>((resolve, reject) => {
       let timeout: number;
       let encoded: EncodedMessages;
@@ -1133,6 +1206,15 @@ export class NetlinkSocket {
     return this.#seq;
   }
 
+  /** Sends a request now when a slot is free and nothing queues before it, else via #begin. */
+  #start(op: RequestOp): void {
+    if (op.signal === undefined && this.#slotWaiters.length === 0 && this.#slotsUsed < this.#maxInFlight) {
+      this.#slotsUsed++;
+      op.holdsSlot = true;
+      this.#send(op);
+    } else this.#begin(op, () => this.#send(op));
+  }
+
   /** Arms the abort signal and waits for a slot; `go` runs once one is held. */
   #begin(op: Op, go: () => void): void {
     const signal = op.signal;
@@ -1213,7 +1295,12 @@ export class NetlinkSocket {
     const off = join && this.#flushQueued ? this.#sOff : 0;
     const buf = size <= sbuf.length ? sbuf : new Uint8Array(size);
     try {
-      this.#encodeAt(op.msg, buf, off);
+      const enc = op.kind === 'request' ? (op as RequestOp).encoded : undefined;
+      if (enc) {
+        buf.set(enc, off);
+        setU32he(buf, off + 8, seq);
+        setU32he(buf, off + 12, this.portId);
+      } else this.#encodeAt(op.msg, buf, off);
       buf.fill(0, off + len, off + size);
     } catch (err) {
       this.#fail(op, err instanceof Error ? err : new EncodeError(String(err)));
@@ -1626,7 +1713,7 @@ export class NetlinkSocket {
   #batchContinue(batch: Batch): void {
     // ACKs of one chunk must fit the receive buffer together (about half of it, as others
     // may be using it too).
-    const ackRoom = Math.max(1, Math.floor(this.rcvbuf / 2 / ACK_COST));
+    const ackRoom = Math.max(1, Math.floor(this.rcvbuf / 2 / (batch.ack ? ACK_COST : REPLY_COST)));
     const count = batch.count;
     while (!batch.done && batch.next < count) {
       const start = batch.next;
@@ -1664,7 +1751,7 @@ export class NetlinkSocket {
     const port = this.portId;
     for (let i = 0; i < count; i++) {
       const o = batch.start(start + i);
-      setU16he(bytes, o + 6, u16he(bytes, o + 6) | NLM_F_REQUEST | NLM_F_ACK);
+      setU16he(bytes, o + 6, u16he(bytes, o + 6) | NLM_F_REQUEST | (batch.ack ? NLM_F_ACK : 0));
       const seq = (base + i) >>> 0;
       setU32he(bytes, o + 8, seq);
       setU32he(bytes, o + 12, port);
@@ -1733,12 +1820,16 @@ export class NetlinkSocket {
       const error = errorOf(m, this.#batchInfo(batch, index, seq),
         (offs) => attributeAt(batch.bytes, batch.start(index), batch.end(index), offs, this.protocol));
       this.#batchDone(batch, c, seq, index, { ok: false, error });
-    } else if (m.type !== NLMSG_NOOP && m.type !== NLMSG_OVERRUN) {
-      const replies = batch.replies ??= new Map();
-      const list = replies.get(index);
-      if (list) list.push(m);
-      else replies.set(index, [m]);
-    }
+    } else if (m.type !== NLMSG_NOOP && m.type !== NLMSG_OVERRUN) this.#batchReply(batch, c, seq, index, m, m.flags);
+  }
+
+  /** A data reply of batch member `index` (decoded, or bytes with `raw`). */
+  #batchReply(batch: Batch, c: BatchChunk, seq: number, index: number, reply: NlMsg | Uint8Array, flags: number): void {
+    const replies = batch.replies ??= new Map();
+    const list = replies.get(index);
+    if (list) list.push(reply);
+    else replies.set(index, [reply]);
+    if (!batch.ack && !(flags & NLM_F_MULTI)) this.#batchDone(batch, c, seq, index, undefined);
   }
 
   /** Records the result of message `index` (undefined: ACKed), ending its chunk and the batch in turn. */
@@ -1747,7 +1838,8 @@ export class NetlinkSocket {
     this.#inflight.delete(seq);
     this.#requestsWaiting--;
     if (result === undefined) {
-      const replies = batch.replies?.get(index);
+      const replies = batch.replies?.get(index) as NlMsg[] | undefined;
+      if (replies) batch.replies!.delete(index);
       result = replies ? { ok: true, replies } : BATCH_OK;
     }
     batch.results[index] = result;
@@ -1964,7 +2056,7 @@ export class NetlinkSocket {
         for (let i = 0; i < n; i++) {
           const len = meta[4 * i]!;
           const at = i * slot;
-          this.#pending.push({ bytes: abuf.slice(at, at + Math.min(len, slot)), n: len, sender: meta[4 * i + 1]!, groups: meta[4 * i + 2]! });
+          this.#pending.push({ bytes: this.#copy(abuf, at, at + Math.min(len, slot)), n: len, sender: meta[4 * i + 1]!, groups: meta[4 * i + 2]! });
         }
       } else if (n === this.#eagain) {
         this.#unread = 0;
@@ -2089,8 +2181,9 @@ export class NetlinkSocket {
     }
     if (bytes.length >= NLMSG_HDRLEN) {
       const op = this.#inflight.get(u32he(bytes, 8));
-      if (op !== undefined && !(op instanceof Batch) && op.raw && u32he(bytes, 12) === this.portId) {
-        this.#onRaw(op, bytes, id);
+      if (op !== undefined && op.raw && u32he(bytes, 12) === this.portId) {
+        if (op instanceof Batch) this.#onRawBatch(op, bytes, id);
+        else this.#onRaw(op, bytes, id);
         return;
       }
     }
@@ -2141,10 +2234,29 @@ export class NetlinkSocket {
     if (o < n && !this.#closed) this.#decodeAndDispatch(o === 0 ? bytes : bytes.subarray(o), id);
   }
 
+  /** A datagram for a raw batch: data messages of its members as bytes, the rest as usual. */
+  #onRawBatch(batch: Batch, bytes: Uint8Array, id: number): void {
+    const n = bytes.length;
+    const port = this.portId;
+    let o = 0;
+    while (n - o >= NLMSG_HDRLEN && !batch.done) {
+      const len = u32he(bytes, o);
+      if (len < NLMSG_HDRLEN || len > n - o || u32he(bytes, o + 12) !== port || u16he(bytes, o + 4) < NLMSG_MIN_TYPE) break;
+      const seq = u32he(bytes, o + 8);
+      if (this.#inflight.get(seq) !== batch) break;
+      const c = batch.chunkOf(seq);
+      if (!c) break;
+      const next = Math.min(n, o + align4(len));
+      this.#batchReply(batch, c, seq, c.start + ((seq - c.base) >>> 0), this.#copy(bytes, o, next), u16he(bytes, o + 6));
+      o = next;
+    }
+    if (o < n && !this.#closed) this.#decodeAndDispatch(o === 0 ? bytes : bytes.subarray(o), id);
+  }
+
   /** Hands bytes[start, end) (whole data messages) to a raw op. */
   #rawRun(op: Op, bytes: Uint8Array, start: number, end: number, interrupted: boolean): void {
     if (op.done) return;
-    const copy = bytes.slice(start, end);
+    const copy = this.#copy(bytes, start, end);
     if (op.kind === 'request') {
       (op as RequestOp).replies.push(copy as unknown as NlMsg);
       return;
@@ -2154,6 +2266,22 @@ export class NetlinkSocket {
       d.chunks.push(interrupted ? [copy, INTERRUPTED] : [copy]);
       d.wake();
     } else if (interrupted) d.interrupted = true;
+  }
+
+  /** A copy of bytes[start, end): in the current arena block when short (see ARENA_BYTES). */
+  #copy(bytes: Uint8Array, start: number, end: number): Uint8Array {
+    const n = end - start;
+    if (n > ARENA_BYTES / 4) return bytes.slice(start, end);
+    let off = this.#arenaOff;
+    if (off + n > this.#arena.length) {
+      this.#arena = new Uint8Array(ARENA_BYTES);
+      off = 0;
+    }
+    const a = this.#arena;
+    if (n <= 128) for (let i = 0; i < n; i++) a[off + i] = bytes[start + i]!;
+    else a.set(bytes.subarray(start, end), off);
+    this.#arenaOff = off + ((n + 7) & ~7);
+    return a.subarray(off, off + n);
   }
 
   /** A dump's clock of activity (its timeout counts from the last datagram read), once per datagram. */

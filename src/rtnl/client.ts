@@ -21,7 +21,9 @@
  *
  * @module
  */
-import { NetlinkSocket, type NetlinkSocketOptions, type SubscriptionEvent } from '../netlink/socket.js';
+import {
+  NetlinkSocket, type BatchOptions, type EncodedMessages, type NetlinkSocketOptions, type SubscriptionEvent,
+} from '../netlink/socket.js';
 import { NetlinkError, EncodeError } from '../netlink/errors.js';
 import { type NlMsg, encodeMessage, messageLength } from '../netlink/message.js';
 import { align4 } from '../netlink/constants.js';
@@ -31,7 +33,7 @@ import { why, type WhyQuery, type WhyReport } from './why.js';
 import { pcapRecorder, type PcapRecorder } from './record.js';
 import { RTM_NEWROUTE, RTM_DELROUTE, type RouteAttrs } from './route.js';
 import { decodeRoutes } from './route-decode.js';
-import { ROUTE_REQUEST_MAX, writeRouteRequest } from './route-encode.js';
+import { ROUTE_REQUEST_MAX, writeRouteGetRequest, writeRouteRequest } from './route-encode.js';
 import { RTM_NEWLINK, RTM_DELLINK, type LinkAttrs } from './link.js';
 import { RTM_NEWADDR, RTM_DELADDR } from './addr.js';
 import { RTM_NEWRULE, RTM_DELRULE } from './rule.js';
@@ -280,6 +282,96 @@ function send(devs: Devices, o: object, make: (r: DevResolver) => BuiltRequest, 
 
 function nothing(): void {}
 
+/** One result of {@link RouteApi.getMany}, in the order of the queries. */
+export type GetResult = { ok: true; route: Route } | { ok: false; error: NetlinkError | EncodeError };
+
+/**
+ * Requests written back to back into one growing buffer for requestBatch: by a fast writer
+ * where it takes the options, else built and encoded the generic way.
+ */
+class RequestWriter {
+  #buf: Uint8Array;
+  #view: DataView;
+  #off = 0;
+  readonly #ends: number[] = [];
+
+  constructor(count: number) {
+    this.#buf = new Uint8Array(Math.min(count, 1024) * 80 + ROUTE_REQUEST_MAX);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  #room(n: number): void {
+    if (this.#buf.length - this.#off >= n) return;
+    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#off + n));
+    grown.set(this.#buf.subarray(0, this.#off));
+    this.#buf = grown;
+    this.#view = new DataView(grown.buffer);
+  }
+
+  /**
+   * Appends one request: `fast` (a writer of route-encode.ts: length, 0 for the generic
+   * path) with the cached names, else `make`. Synchronous (undefined) unless a name has
+   * to be looked up first (a promise). Throws the generic path's EncodeError /
+   * NetlinkError (ENODEV); nothing is appended then.
+   */
+  add(devs: Devices, fast: (r: DevResolver, buf: Uint8Array, view: DataView, off: number) => number,
+    make: (r: DevResolver) => BuiltRequest): Promise<void> | undefined {
+    this.#room(ROUTE_REQUEST_MAX);
+    let n = 0;
+    try {
+      n = fast(devs.resolver, this.#buf, this.#view, this.#off);
+    } catch (err) {
+      if (!(err instanceof MissingDevice)) throw err;
+    }
+    if (n > 0) {
+      this.#off += n;
+      this.#ends.push(this.#off);
+      return undefined;
+    }
+    try {
+      this.#encode(make(devs.resolver));
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof MissingDevice)) throw err;
+      return build(devs, make).then((b) => this.#encode(b));
+    }
+  }
+
+  #encode(b: BuiltRequest): void {
+    const m: NlMsg = { ...b.msg, seq: 0, pid: 0 };
+    this.#room(align4(messageLength(m, rtnetlink)));
+    this.#off += align4(encodeMessage(m, { buf: this.#buf, view: this.#view }, this.#off, rtnetlink));
+    this.#ends.push(this.#off);
+  }
+
+  messages(): EncodedMessages {
+    return { bytes: this.#buf, ends: this.#ends };
+  }
+}
+
+/** Where route.get writes its request (copied by the socket at once). */
+const getBuf = new Uint8Array(ROUTE_REQUEST_MAX);
+const getView = new DataView(getBuf.buffer);
+/** decodeRoutes' set of unknown interface indexes for a get reply (used synchronously). */
+const getMissing = new Set<number>();
+
+/** The route of a get's replies (as bytes), with interface names looked up if need be. */
+function routeOfReplies(devs: Devices, replies: Uint8Array[], what: string): Route | Promise<Route> {
+  const out: Route[] = [];
+  for (const b of replies) {
+    getMissing.clear();
+    decodeRoutes(b, 0, b.length, undefined, devs.name, out, getMissing, true);
+    if (out.length === 0) continue;
+    if (getMissing.size === 0) return out[0]!;
+    return devs.ensure([...getMissing]).then(() => {
+      const again: Route[] = [];
+      decodeRoutes(b, 0, b.length, undefined, devs.name, again, undefined, true);
+      return again[0]!;
+    });
+  }
+  throw new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what }, { msg: 'no route in the reply' });
+}
+
 /** `nl.route`: `ip route get|add|replace|append|change|del|show`. */
 export class RouteApi {
   readonly #devs: Devices;
@@ -294,6 +386,71 @@ export class RouteApi {
    * address; `dev` the output interface's name.
    */
   get(o: RouteGetOptions, co?: CallOptions): Promise<Route> {
+    const devs = this.#devs;
+    // The request written straight to bytes and the reply decoded straight from them
+    // (writeRouteGetRequest, decodeRoutes); anything those leave to the generic path, a
+    // name not looked up yet, and a stale name (ENODEV) go the general way.
+    let n = 0;
+    try {
+      n = writeRouteGetRequest(o, devs.resolver, 0, getBuf, getView, 0);
+    } catch (err) {
+      if (!(err instanceof MissingDevice)) return Promise.reject(err);
+    }
+    if (n <= 0) return this.#getGeneric(o, co);
+    const what = `route get ${String(o.dst)}`;
+    const opts = callOpts(what, co);
+    opts.ack = false;
+    return devs.socket.requestEncoded(getBuf, n, opts).then((replies) => routeOfReplies(devs, replies, what), (err: unknown) => {
+      if (err instanceof NetlinkError && err.code === 'ENODEV' && namedDevs(o).length) return this.#getGeneric(o, co);
+      throw err;
+    });
+  }
+
+  /**
+   * Many `route get`s at once: the requests written back to back and sent in as few
+   * datagrams as fit, the replies read in bulk (one promise for all, not one per get).
+   * Resolves with one result per query, in order: `{ ok: true, route }`, or `{ ok: false,
+   * error }` with the kernel's NetlinkError (ENETUNREACH, ...) in the query's own words, or
+   * the EncodeError / ENODEV of options that could not be built, which are not sent.
+   */
+  async getMany(queries: RouteGetOptions[], co?: CallOptions): Promise<GetResult[]> {
+    const devs = this.#devs;
+    const results: GetResult[] = new Array(queries.length);
+    const w = new RequestWriter(queries.length);
+    const index: number[] = [];
+    for (let i = 0; i < queries.length; i++) {
+      const o = queries[i]!;
+      try {
+        const p = w.add(devs, (r, buf, view, off) => writeRouteGetRequest(o, r, 0, buf, view, off), (r) => routeGetRequest(o, r));
+        if (p) await p;
+        index.push(i);
+      } catch (err) {
+        if (err instanceof NetlinkError || err instanceof EncodeError) results[i] = { ok: false, error: err };
+        else throw err;
+      }
+    }
+    const opts: BatchOptions & { raw: true } = { ...callOpts(`route get (${index.length} queries)`, co), ack: false, raw: true };
+    const res = await devs.socket.requestBatch(w.messages(), opts);
+    for (let k = 0; k < res.length; k++) {
+      const r = res[k]!;
+      const i = index[k]!;
+      const what = `route get ${String(queries[i]!.dst)}`;
+      if (!r.ok) {
+        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what }, r.error.extack) };
+        continue;
+      }
+      try {
+        const route = routeOfReplies(devs, r.replies, what);
+        results[i] = { ok: true, route: route instanceof Promise ? await route : route };
+      } catch (err) {
+        if (err instanceof NetlinkError) results[i] = { ok: false, error: err };
+        else throw err;
+      }
+    }
+    return results;
+  }
+
+  #getGeneric(o: RouteGetOptions, co?: CallOptions): Promise<Route> {
     const devs = this.#devs;
     return send(devs, o, (r) => routeGetRequest(o, r), co, false).then((replies) => {
       const m = replies.find((x) => x.type === RTM_NEWROUTE);
@@ -346,50 +503,20 @@ export class RouteApi {
     // Every request written back to back into one buffer (writeRouteRequest, else the
     // generic encoder), which the socket numbers and sends from in place: no message
     // object per route.
-    let buf = new Uint8Array(Math.min(routes.length, 1024) * 80 + ROUTE_REQUEST_MAX);
-    let view = new DataView(buf.buffer);
-    let off = 0;
-    const ends: number[] = [];
+    const w = new RequestWriter(routes.length);
     const index: number[] = [];
-    const room = (n: number): void => {
-      if (buf.length - off >= n) return;
-      const grown = new Uint8Array(Math.max(buf.length * 2, off + n));
-      grown.set(buf.subarray(0, off));
-      buf = grown;
-      view = new DataView(buf.buffer);
-    };
     for (let i = 0; i < routes.length; i++) {
       const o = routes[i]!;
       try {
-        room(ROUTE_REQUEST_MAX);
-        let n = 0;
-        try {
-          n = writeRouteRequest(op, o, resolver, 0, buf, view, off);
-        } catch (err) {
-          if (!(err instanceof MissingDevice)) throw err;
-        }
-        if (n <= 0) {
-          // The generic path: its own errors, and names not looked up yet (an await).
-          let b: BuiltRequest;
-          try {
-            b = routeRequest(op, o, resolver);
-          } catch (err) {
-            if (!(err instanceof MissingDevice)) throw err;
-            b = await build(devs, (r) => routeRequest(op, o, r));
-          }
-          const m: NlMsg = { ...b.msg, seq: 0, pid: 0 };
-          room(align4(messageLength(m, rtnetlink)));
-          n = align4(encodeMessage(m, { buf, view }, off, rtnetlink));
-        }
-        off += n;
-        ends.push(off);
+        const p = w.add(devs, (r, buf, view, off) => writeRouteRequest(op, o, r, 0, buf, view, off), (r) => routeRequest(op, o, r));
+        if (p) await p;
         index.push(i);
       } catch (err) {
         if (err instanceof NetlinkError || err instanceof EncodeError) results[i] = { ok: false, error: err };
         else throw err;
       }
     }
-    const res = await devs.socket.requestBatch({ bytes: buf, ends }, callOpts(`route ${op} (${ends.length} routes)`, opts));
+    const res = await devs.socket.requestBatch(w.messages(), callOpts(`route ${op} (${index.length} routes)`, opts));
     for (let k = 0; k < res.length; k++) {
       const r = res[k]!;
       const i = index[k]!;
@@ -456,13 +583,13 @@ class RouteList implements AsyncIterableIterator<Route> {
       if (r.done) return false;
       const bytes = r.value;
       let out: Route[] = [];
-      decodeRoutes(bytes, 0, bytes.length, this.#filter, devs.name, out, missing);
+      decodeRoutes(bytes, 0, bytes.length, this.#filter, devs.name, out, missing, true);
       if (missing.size > 0) {
         // Interfaces not in the map yet: look them up, then decode the datagram again.
         await devs.ensure(missing);
         missing.clear();
         out = [];
-        decodeRoutes(bytes, 0, bytes.length, this.#filter, devs.name, out);
+        decodeRoutes(bytes, 0, bytes.length, this.#filter, devs.name, out, undefined, true);
       }
       if (out.length) {
         this.#buf = out;

@@ -272,14 +272,18 @@ function slowRoute(m: NlMsg, filter: RouteFilter | undefined, name: DevNamer, ou
  * bytes[start, end), offset counted from `start`, without its `partial`: the routes of the
  * messages before the fault are already in `out`. Bytes after the last message (fewer
  * than 16, or zeros) are ignored, as decodeDatagram keeps them as `trailing`.
+ *
+ * `owned`: `bytes` are the caller's to give away, never written again (a copy the socket
+ * made for this consumer, as dumpBytes and requestEncoded hand over): the routes keep a
+ * view of them for `raw` instead of a copy of their own.
  */
 export function decodeRoutes(bytes: Uint8Array, start: number, end: number, filter: RouteFilter | undefined,
-  name: DevNamer, out: Route[], missing?: Set<number>): void {
+  name: DevNamer, out: Route[], missing?: Set<number>, owned = false): void {
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= bytes.length)) {
     throw new RangeError(`decodeRoutes: [${start}, ${end}) is not a range of the ${bytes.length} bytes`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const run: Run = { bytes, view, start, end, copy: undefined };
+  const run: Run = { bytes, view, start, end, copy: owned ? bytes.subarray(start, end) : undefined };
   let o = start;
   while (end - o >= NLMSG_HDRLEN) {
     const len = view.getUint32(o, LITTLE_ENDIAN);
