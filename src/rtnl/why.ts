@@ -36,7 +36,7 @@ import { NetlinkError, EncodeError } from '../netlink/errors.js';
 import { parseIP, formatIP } from '../netlink/ip.js';
 import {
   type Route, type Rule, type Addr, type Link, type IpFamily, type RouteGetOptions, type Dev,
-  parseAddress, numberOrName,
+  parseAddress, numberOrName, ipProtoAliases,
 } from './request.js';
 import type { RouteAttrs } from './route.js';
 import type { AddrAttrs } from './addr.js';
@@ -873,8 +873,6 @@ async function ask(p: Promise<Route>): Promise<Answer> {
 function answerJson(a: Answer): WhyKernelAnswer {
   return a.ok ? routeJson(a.route) : { error: a.error.code, message: a.error.message };
 }
-
-const ipProtoAliases: Readonly<Record<string, number>> = { icmpv6: 58, 'ipv6-icmp': 58 };
 
 function getOptions(q: WhyQuery): RouteGetOptions {
   const o: RouteGetOptions = { dst: q.dst };
