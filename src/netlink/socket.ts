@@ -1825,6 +1825,11 @@ export class NetlinkSocket {
 
   /** A data reply of batch member `index` (decoded, or bytes with `raw`). */
   #batchReply(batch: Batch, c: BatchChunk, seq: number, index: number, reply: NlMsg | Uint8Array, flags: number): void {
+    if (!batch.ack && !(flags & NLM_F_MULTI) && batch.replies?.has(index) !== true) {
+      // The one reply that ends the message (a get's answer): no list kept in between.
+      this.#batchDone(batch, c, seq, index, { ok: true, replies: [reply as NlMsg] });
+      return;
+    }
     const replies = batch.replies ??= new Map();
     const list = replies.get(index);
     if (list) list.push(reply);

@@ -356,7 +356,7 @@ const getView = new DataView(getBuf.buffer);
 const getMissing = new Set<number>();
 
 /** The route of a get's replies (as bytes), with interface names looked up if need be. */
-function routeOfReplies(devs: Devices, replies: Uint8Array[], what: string): Route | Promise<Route> {
+function routeOfReplies(devs: Devices, replies: Uint8Array[], what: string | (() => string)): Route | Promise<Route> {
   const out: Route[] = [];
   for (const b of replies) {
     getMissing.clear();
@@ -369,7 +369,8 @@ function routeOfReplies(devs: Devices, replies: Uint8Array[], what: string): Rou
       return again[0]!;
     });
   }
-  throw new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what }, { msg: 'no route in the reply' });
+  throw new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what: typeof what === 'string' ? what : what() },
+    { msg: 'no route in the reply' });
 }
 
 /** `nl.route`: `ip route get|add|replace|append|change|del|show`. */
@@ -434,9 +435,9 @@ export class RouteApi {
     for (let k = 0; k < res.length; k++) {
       const r = res[k]!;
       const i = index[k]!;
-      const what = `route get ${String(queries[i]!.dst)}`;
+      const what = (): string => `route get ${String(queries[i]!.dst)}`;
       if (!r.ok) {
-        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what }, r.error.extack) };
+        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: what() }, r.error.extack) };
         continue;
       }
       try {
