@@ -11,14 +11,14 @@ import { tmpdir } from 'node:os';
 import {
   DumpInterruptedError, NetlinkSocket, DUMP_HIGH_WATER, MAX_SEND_BYTES, RECV_BUFFER_BYTES,
   SUBSCRIPTION_QUEUE_LIMIT,
-  type NetlinkSocketOptions,
+  type EncodedMessages, type NetlinkSocketOptions,
 } from '../../src/netlink/socket.js';
 import { decodeDatagram, encodeDatagram, type NlMsg } from '../../src/netlink/message.js';
-import { DecodeError, NetlinkError, SyscallError, TimeoutError } from '../../src/netlink/errors.js';
+import { DecodeError, EncodeError, NetlinkError, SyscallError, TimeoutError } from '../../src/netlink/errors.js';
 import {
   NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_MULTI, NLM_F_REQUEST,
   SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK,
-  NETLINK_ADD_MEMBERSHIP, AF_INET,
+  NETLINK_ADD_MEMBERSHIP, AF_INET, NLMSG_NOOP,
 } from '../../src/netlink/constants.js';
 import { rtnetlink } from '../../src/rtnl/protocol.js';
 import {
@@ -63,6 +63,37 @@ function routeMsg(req: NlMsg, port: number, dst: string, flags = 0): NlMsg {
     body: { family: AF_INET, dstLen: 32, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, type: RTN_UNICAST },
     attrs: { table: RT_TABLE_MAIN, dst, oif: 2 },
   };
+}
+
+/** Messages encoded back to back with seq and pid 0, as a caller's own encoder writes them. */
+function encodeAll(msgs: Array<Omit<NlMsg, 'seq' | 'pid'>>): EncodedMessages & { ends: number[] } {
+  const parts = msgs.map((m) => encodeDatagram({ messages: [{ ...m, seq: 0, pid: 0 }] }, rtnetlink));
+  const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+  const ends: number[] = [];
+  let off = 0;
+  for (const b of parts) {
+    bytes.set(b, off);
+    off += b.length;
+    ends.push(off);
+  }
+  return { bytes, ends };
+}
+
+/** The bytes of `msgs` as one datagram, as plain numbers (for comparing with copies handed over). */
+const bytesOf = (...msgs: NlMsg[]): number[] => [...encodeDatagram({ messages: msgs }, rtnetlink)];
+
+/** Byte arrays as plain numbers; anything else (a decoded message handed over by mistake) as is. */
+const asNumbers = (xs: unknown[]): unknown[] => xs.map((x) => (x instanceof Uint8Array ? [...x] : x));
+
+/** What an async iterator yielded before it ended, and the error it ended with, if any. */
+async function drain<T>(it: AsyncIterable<T>): Promise<{ got: T[]; err: unknown }> {
+  const got: T[] = [];
+  try {
+    for await (const x of it) got.push(x);
+  } catch (err) {
+    return { got, err };
+  }
+  return { got, err: undefined };
 }
 
 /** A kernel that acks every request (and answers route gets) inside send, as Linux does. */
@@ -279,6 +310,19 @@ describe('dumps', () => {
     return state;
   }
 
+  /**
+   * The dump, restarted once, threw DumpInterruptedError on its second attempt (seq 2); the
+   * rest of it was read and dropped and the socket works on. Closes the socket.
+   */
+  async function expectInterruptedOnce(err: unknown, fake: FakeBinding, sock: NetlinkSocket, port: number): Promise<void> {
+    expect(err).toBeInstanceOf(DumpInterruptedError);
+    expect(err).toMatchObject({ attempts: 2 });
+    expect((err as Error).message).toMatch(/RTM_GETROUTE seq 2: dump interrupted/);
+    autoKernel(fake, port);
+    await expect(sock.request(routeAdd('198.51.100.0'))).resolves.toEqual([]);
+    sock.close();
+  }
+
   it('dumpAll reads a multipart dump to NLMSG_DONE; the request carries REQUEST|DUMP, no ACK', async () => {
     const { fake, sock, ks, port } = setup();
     dumpKernel(fake, port, 3, 5);
@@ -363,12 +407,7 @@ describe('dumps', () => {
     })().catch((e: unknown) => e);
     expect(k.attempts).toBe(2);
     expect(got).toHaveLength(2);
-    expect(err).toBeInstanceOf(DumpInterruptedError);
-    expect((err as Error).message).toMatch(/RTM_GETROUTE seq 2: dump interrupted/);
-    // The rest of the abandoned dump was read and dropped; the socket works on.
-    autoKernel(fake, port);
-    await expect(sock.request(routeAdd('198.51.100.0'))).resolves.toEqual([]);
-    sock.close();
+    await expectInterruptedOnce(err, fake, sock, port);
   });
 
   it('runs one dump at a time: the second is sent after the first one\'s NLMSG_DONE', async () => {
@@ -467,6 +506,61 @@ describe('dumps', () => {
       if (outer++ === 0) inner = (await sock.dumpAll(routeDump())).length;
     }
     expect([outer, inner]).toEqual([60, 60]);
+    sock.close();
+  });
+
+  /** Part p of dumpKernel's answer to dump request `d`: its `per` routes. */
+  const part = (d: NlMsg, port: number, p: number, per: number, flags = 0): NlMsg[] =>
+    [...Array(per).keys()].map((i) => routeMsg(d, port, `198.51.100.${p * per + i}`, NLM_F_MULTI | flags));
+
+  it('dumpBytes yields each datagram\'s data messages as one copy of their bytes, to NLMSG_DONE', async () => {
+    const { fake, sock, ks, port } = setup();
+    dumpKernel(fake, port, 3, 2);
+    const { got, err } = await drain(sock.dumpBytes(routeDump()));
+    expect(err).toBeUndefined();
+    const [d] = sent(ks);
+    expect(d!.flags).toBe(NLM_F_REQUEST | NLM_F_DUMP);
+    expect(got.every((b) => b instanceof Uint8Array)).toBe(true);
+    expect(asNumbers(got)).toEqual([0, 1, 2].map((p) => bytesOf(...part(d!, port, p, 2))));
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('dumpBytes: an errno in NLMSG_DONE rejects with NetlinkError, after the runs before it', async () => {
+    const { fake, sock, ks, port } = setup();
+    dumpKernel(fake, port, 2, 2, () => 0, -16);
+    const { got, err } = await drain(sock.dumpBytes(routeDump(), { what: 'route show' }));
+    expect(asNumbers(got)).toEqual([0, 1].map((p) => bytesOf(...part(sent(ks)[0]!, port, p, 2))));
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect(err).toMatchObject({ code: 'EBUSY', request: { what: 'route show' } });
+    sock.close();
+  });
+
+  it('dumpBytes restarts while nothing was yielded, throws DumpInterruptedError after', async () => {
+    const { fake, sock, ks, port } = setup();
+    // Attempt 0: flagged from the first part: restarted silently. Attempt 1: flagged from part 1.
+    const k = dumpKernel(fake, port, 3, 2, (attempt, p) => (attempt === 0 || p >= 1 ? NLM_F_DUMP_INTR : 0));
+    const { got, err } = await drain(sock.dumpBytes(routeDump()));
+    expect(k.attempts).toBe(2);
+    const second = sent(ks)[1]!;
+    expect(second.seq).toBe(2);
+    // Only part 0 of the second attempt: nothing of the first, nothing flagged.
+    expect(asNumbers(got)).toEqual([bytesOf(...part(second, port, 0, 2))]);
+    await expectInterruptedOnce(err, fake, sock, port);
+  });
+
+  it('dumpBytes splits a datagram\'s run of data messages at a control message in its middle', async () => {
+    const { fake, sock, ks, port } = setup();
+    fake.onSend = (s, bytes) => {
+      const [m] = decodeDatagram(bytes, rtnetlink).messages;
+      const [a, b, c, d] = part(m!, port, 0, 4);
+      fake.queueMessages(s, [a!, b!, { type: NLMSG_NOOP, flags: NLM_F_MULTI, seq: m!.seq, pid: port }, c!, d!], rtnetlink);
+      fake.queueMessages(s, [doneFor(m!, port)], rtnetlink);
+    };
+    const { got, err } = await drain(sock.dumpBytes(routeDump()));
+    expect(err).toBeUndefined();
+    const [a, b, c, d] = part(sent(ks)[0]!, port, 0, 4);
+    expect(asNumbers(got)).toEqual([bytesOf(a!, b!), bytesOf(c!, d!)]);
     sock.close();
   });
 });
@@ -819,5 +913,264 @@ describe('polling', () => {
     // One receive per reply: reading stops when nothing waits, without a recv for EAGAIN.
     expect(ks.recvFlags.length).toBe(20);
     sock.close();
+  });
+});
+
+describe('requestEncoded', () => {
+  /** `m` encoded with a stale seq and pid (the socket must overwrite them). */
+  const encodedWithGarbage = (m: Omit<NlMsg, 'seq' | 'pid'>): Uint8Array =>
+    encodeDatagram({ messages: [{ ...m, seq: 0xdeadbeef, pid: 4242 }] }, rtnetlink);
+
+  it('sends a copy with seq, pid, REQUEST|ACK filled in; the caller may reuse its buffer at once', async () => {
+    const { fake, sock, ks, port } = setup();
+    const buf = new Uint8Array(256);
+    const add = encodedWithGarbage(routeAdd('198.51.100.0'));
+    const get = encodedWithGarbage(routeGet('192.0.2.9'));
+    buf.set(add);
+    const p1 = sock.requestEncoded(buf, add.length);
+    buf.fill(0xff);
+    buf.set(get);
+    const p2 = sock.requestEncoded(buf, get.length);
+    // The second leaves with the microtask flush, after its bytes were overwritten here.
+    buf.fill(0xff);
+    await Promise.resolve();
+    expect(ks.sent.map((d) => d.length)).toEqual([add.length, get.length]);
+    const [a, b] = sent(ks);
+    expect(a).toMatchObject({ type: RTM_NEWROUTE, seq: 1, pid: port, flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, attrs: { dst: '198.51.100.0' } });
+    expect(b).toMatchObject({ type: RTM_GETROUTE, seq: 2, pid: port, flags: NLM_F_REQUEST | NLM_F_ACK, attrs: { dst: '192.0.2.9' } });
+    // Everything but the header fields the socket fills in is sent as the caller wrote it.
+    expect([...ks.sent[1]!.subarray(16)]).toEqual([...get.subarray(16)]);
+    expect([...ks.sent[1]!.subarray(0, 6)]).toEqual([...get.subarray(0, 6)]);
+    // Two datagrams of replies for the get: one copy per run of data messages in each.
+    const r = (dst: string): NlMsg => routeMsg(b!, port, dst, NLM_F_MULTI);
+    fake.queueMessages(ks, [r('192.0.2.9'), r('192.0.2.10')], rtnetlink);
+    fake.queueMessages(ks, [r('192.0.2.11'), errorFor(b!, port)], rtnetlink);
+    fake.queueMessages(ks, [errorFor(a!, port)], rtnetlink);
+    expect(await p1).toEqual([]);
+    const replies = await p2;
+    expect(replies.every((x) => x instanceof Uint8Array)).toBe(true);
+    expect(asNumbers(replies)).toEqual([bytesOf(r('192.0.2.9'), r('192.0.2.10')), bytesOf(r('192.0.2.11'))]);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('without ack, sends no NLM_F_ACK and ends at the first reply that is not NLM_F_MULTI', async () => {
+    const { fake, sock, ks, port } = setup();
+    const get = encodedWithGarbage(routeGet('192.0.2.9'));
+    const p = sock.requestEncoded(get, get.length, { ack: false });
+    const [req] = sent(ks);
+    expect(req!.flags).toBe(NLM_F_REQUEST);
+    fake.queueMessages(ks, [routeMsg(req!, port, '192.0.2.9', NLM_F_MULTI)], rtnetlink);
+    fake.queueMessages(ks, [routeMsg(req!, port, '192.0.2.10')], rtnetlink);
+    expect(asNumbers(await p)).toEqual([bytesOf(routeMsg(req!, port, '192.0.2.9', NLM_F_MULTI)), bytesOf(routeMsg(req!, port, '192.0.2.10'))]);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('rejects with EncodeError, sending nothing, unless bytes[0, len) is one whole message', async () => {
+    const { sock, ks } = setup();
+    const one = encodeAll([routeGet('192.0.2.9')]).bytes;
+    const padded = new Uint8Array(one.length + 16);
+    padded.set(one);
+    const cases: Array<[Uint8Array, number]> = [
+      [one, 15], // shorter than a header
+      [one, one.length + 4], // past the end of the bytes
+      [padded, one.length + 4], // nlmsg_len says less
+      [padded, one.length - 4], // nlmsg_len says more
+      [one, Number.NaN],
+    ];
+    for (const [bytes, len] of cases) {
+      const err = await sock.requestEncoded(bytes, len).catch((e: unknown) => e);
+      expect(err, `len ${len}`).toBeInstanceOf(EncodeError);
+      expect(err).toMatchObject({ path: 'requestEncoded' });
+    }
+    expect(ks.sent).toHaveLength(0);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('rejects with NetlinkError naming the attribute at the ext-ack offset of the bytes as sent', async () => {
+    const { fake, sock, ks, port } = setup();
+    // dst at 28, prefsrc at 36, oif at 44 (nlmsghdr 16 + rtmsg 12, then 8 bytes each).
+    const { bytes } = encodeAll([routeAdd('198.51.100.0', { prefsrc: '203.0.113.77', oif: 3 })]);
+    const p = sock.requestEncoded(bytes, bytes.length, { what: 'route add 198.51.100.0/24' });
+    const q = sock.requestEncoded(bytes, bytes.length);
+    bytes.fill(0); // the socket names the attribute from its own copy
+    await Promise.resolve();
+    const [a, b] = sent(ks);
+    // NETLINK_CAP_ACK: the echo is the header only, so only the request as sent can tell.
+    fake.queueMessages(ks, [errorFor(a!, port, -22, { extack: { msg: 'Invalid prefsrc address', offs: 36 }, proto: rtnetlink })], rtnetlink);
+    fake.queueMessages(ks, [errorFor(b!, port, -19, { extack: { offs: 48 }, proto: rtnetlink })], rtnetlink);
+    const ea = await p.catch((e: unknown) => e);
+    expect(ea).toBeInstanceOf(NetlinkError);
+    expect(ea).toMatchObject({
+      code: 'EINVAL', extack: { msg: 'Invalid prefsrc address', offset: 36, attribute: 'RTA_PREFSRC' },
+      request: { type: 'RTM_NEWROUTE', seq: 1, what: 'route add 198.51.100.0/24' },
+    });
+    expect((ea as Error).message).toBe('route add 198.51.100.0/24: EINVAL: Invalid prefsrc address (RTA_PREFSRC)');
+    // An offset inside an attribute's payload names that attribute.
+    await expect(q).rejects.toMatchObject({ code: 'ENODEV', extack: { offset: 48, attribute: 'RTA_OIF' }, request: { seq: 2 } });
+    sock.close();
+  });
+});
+
+describe('coalescing', () => {
+  it('the first request of a run of microtasks leaves at once, the rest in one datagram; after an await, a new one', async () => {
+    const { fake, sock, ks, port } = setup();
+    autoKernel(fake, port);
+    const get = encodeAll([routeGet('192.0.2.2')]).bytes;
+    const ps: Array<Promise<unknown>> = [sock.request(routeAdd('198.51.100.0'))];
+    expect(ks.sent).toHaveLength(1);
+    ps.push(sock.requestEncoded(get, get.length), sock.request(routeAdd('203.0.113.0')));
+    expect(ks.sent).toHaveLength(1);
+    await Promise.resolve();
+    expect(ks.sent).toHaveLength(2);
+    ps.push(sock.request(routeAdd('192.0.2.0')));
+    const [r0, r1, r2, r3] = await Promise.all(ps);
+    expect(ks.sent.map((d) => decodeDatagram(d, rtnetlink).messages.map((m) => m.seq))).toEqual([[1], [2, 3], [4]]);
+    expect(sent(ks).map((m) => (m.attrs as { dst: string }).dst)).toEqual(['198.51.100.0', '192.0.2.2', '203.0.113.0', '192.0.2.0']);
+    expect([r0, r2, r3]).toEqual([[], [], []]);
+    expect(asNumbers(r1 as Uint8Array[])).toEqual([bytesOf(routeMsg(sent(ks)[1]!, port, '192.0.2.2'))]);
+    expect(sock.stats.sent).toBe(3);
+    sock.close();
+  });
+});
+
+describe('requestBatch with EncodedMessages', () => {
+  const adds = (n: number): EncodedMessages & { ends: number[] } =>
+    encodeAll([...Array(n).keys()].map((i) => routeAdd(`198.51.100.${i}`)));
+
+  /** A kernel that answers each message of a send with `reply(m)`, one datagram each. */
+  function kernel(fake: FakeBinding, reply: (m: NlMsg) => NlMsg | undefined): void {
+    fake.onSend = (s, bytes) => {
+      for (const m of decodeDatagram(bytes, rtnetlink).messages) {
+        const r = reply(m);
+        if (r) fake.queueMessages(s, [r], rtnetlink);
+      }
+    };
+  }
+
+  it('checks every message before sending anything: EncodeError names the bad one', async () => {
+    const { sock, ks } = setup();
+    const { bytes, ends } = adds(3); // 36 bytes each: ends 36, 72, 108
+    const before = [...bytes];
+    const cases: Array<[number[], number]> = [
+      [[36, 76, 108], 1], // a slot longer than its message
+      [[36, 70, 108], 1], // not 4-aligned
+      [[36, 36, 108], 1], // empty
+      [[32, 72, 108], 0], // shorter than its message
+      [[36, 72, 112], 2], // past the end of the bytes
+    ];
+    expect(ends).toEqual([36, 72, 108]);
+    for (const [e, i] of cases) {
+      const err = await sock.requestBatch({ bytes, ends: e }).catch((x: unknown) => x);
+      expect(err, JSON.stringify(e)).toBeInstanceOf(EncodeError);
+      expect(err).toMatchObject({ path: `requestBatch message ${i}` });
+    }
+    const short = bytes.slice();
+    new DataView(short.buffer).setUint32(72, 12, true); // nlmsg_len 12 < a header
+    await expect(sock.requestBatch({ bytes: short, ends })).rejects.toMatchObject({ name: 'EncodeError', path: 'requestBatch message 2' });
+    expect(ks.sent).toHaveLength(0);
+    expect(sock.inFlight).toBe(0);
+    expect([...bytes]).toEqual(before);
+    sock.close();
+  });
+
+  it('numbers the messages in place, consecutively; one result per message, kernel errors in their slots', async () => {
+    const { fake, sock, ks, port } = setup();
+    const enc = encodeAll([...Array(6).keys()].map((i) => routeAdd(`198.51.100.${i}`, i === 4 ? { prefsrc: '203.0.113.77' } : {})));
+    kernel(fake, (m) => errorFor(m, port, m.seq === 2 ? -17 : m.seq === 5 ? -22 : 0,
+      { proto: rtnetlink, ...(m.seq === 5 ? { extack: { msg: 'Invalid prefsrc address', offs: 36 } } : {}) }));
+    const res = await sock.requestBatch(enc, { what: 'route add' });
+    expect(ks.sent).toHaveLength(1);
+    expect(sent(ks).map((m) => [m.seq, m.pid, m.flags])).toEqual([...Array(6).keys()].map((i) =>
+      [i + 1, port, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL]));
+    expect(res.map((r) => r.ok)).toEqual([true, false, true, true, false, true]);
+    expect(res[1]).toMatchObject({ ok: false, error: { name: 'NetlinkError', code: 'EEXIST', message: 'route add [1]: EEXIST', request: { seq: 2 } } });
+    expect(res[4]).toMatchObject({ ok: false, error: { code: 'EINVAL', extack: { attribute: 'RTA_PREFSRC' } } });
+    expect((res[4] as { error: Error }).error.message).toBe('route add [4]: EINVAL: Invalid prefsrc address (RTA_PREFSRC)');
+    for (const i of [0, 2, 3, 5]) expect(res[i]).toEqual({ ok: true, replies: [] });
+    expect(Object.isFrozen(res[0])).toBe(true);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('with ack: false and raw: true, each message ends at its first reply that is not NLM_F_MULTI, replies as bytes', async () => {
+    const { fake, sock, ks, port } = setup();
+    const part = (m: NlMsg, flags = 0): NlMsg => routeMsg(m, port, String((m.attrs as { dst: string }).dst), flags);
+    fake.onSend = (s, bytes) => {
+      for (const m of decodeDatagram(bytes, rtnetlink).messages) {
+        if (m.seq === 1) fake.queueMessages(s, [part(m, NLM_F_MULTI)], rtnetlink);
+        fake.queueMessages(s, [m.seq === 2 ? errorFor(m, port, -101, { proto: rtnetlink }) : part(m)], rtnetlink);
+      }
+    };
+    const res = await sock.requestBatch(encodeAll(['192.0.2.1', '203.0.113.9', '192.0.2.3'].map(routeGet)),
+      { ack: false, raw: true, what: 'route get' });
+    const reqs = sent(ks);
+    expect(reqs.map((m) => m.flags)).toEqual([NLM_F_REQUEST, NLM_F_REQUEST, NLM_F_REQUEST]);
+    expect(res.map((r) => r.ok)).toEqual([true, false, true]);
+    expect(res[1]).toMatchObject({ ok: false, error: { code: 'ENETUNREACH', message: 'route get [1]: ENETUNREACH' } });
+    const replies = res.map((r) => (r.ok ? asNumbers(r.replies) : undefined));
+    expect(replies).toEqual([[bytesOf(part(reqs[0]!, NLM_F_MULTI)), bytesOf(part(reqs[0]!))], undefined, [bytesOf(part(reqs[2]!))]]);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('raw: a data reply after a control message in the same datagram is still handed over as bytes', async () => {
+    const { fake, sock, ks, port } = setup();
+    fake.onSend = (s, bytes) => {
+      const [a, b] = decodeDatagram(bytes, rtnetlink).messages;
+      fake.queueMessages(s, [errorFor(a!, port, -101, { proto: rtnetlink }), routeMsg(b!, port, '192.0.2.3')], rtnetlink);
+    };
+    const res = await sock.requestBatch(encodeAll(['203.0.113.9', '192.0.2.3'].map(routeGet)), { ack: false, raw: true });
+    expect(res[0]).toMatchObject({ ok: false, error: { code: 'ENETUNREACH' } });
+    expect(res[1]!.ok && asNumbers(res[1]!.replies)).toEqual([bytesOf(routeMsg(sent(ks)[1]!, port, '192.0.2.3'))]);
+    sock.close();
+  });
+
+  it('a timeout fails the whole batch with TimeoutError naming the first message not answered', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { fake, sock, port } = setup();
+    kernel(fake, (m) => ([1, 2, 4].includes(m.seq) ? errorFor(m, port, 0, { proto: rtnetlink }) : undefined));
+    const p = sock.requestBatch(adds(5), { timeout: 50, what: 'route add' }).catch((e: unknown) => e);
+    await turn();
+    await turn();
+    expect(sock.inFlight).toBe(2);
+    vi.advanceTimersByTime(50);
+    const err = await p;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toBe('route add [2]: no reply within 50 ms');
+    expect(err).toMatchObject({ request: { seq: 3, what: 'route add [2]' } });
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('an overrun fails the batch with SyscallError ENOBUFS', async () => {
+    const { fake, sock, port } = setup();
+    fake.onSend = (s, bytes) => {
+      const [m] = decodeDatagram(bytes, rtnetlink).messages;
+      fake.queueMessages(s, [errorFor(m!, port, 0, { proto: rtnetlink })], rtnetlink);
+      fake.queueErrno(s, -ENOBUFS);
+    };
+    const err = await sock.requestBatch(adds(3), { what: 'route add' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SyscallError);
+    expect(err).toMatchObject({ code: 'ENOBUFS' });
+    expect((err as Error).message).toMatch(/^route add: the kernel dropped a reply/);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('close() rejects a batch in flight (and its chunks waiting for slots), leaving nothing in flight', async () => {
+    const { fake, sock, ks } = setup({ maxInFlight: 2 });
+    fake.onSend = () => {};
+    const p = sock.requestBatch(adds(5), { what: 'route add' }).catch((e: unknown) => e);
+    expect(ks.sent).toHaveLength(1);
+    expect(sock.inFlight).toBe(2);
+    sock.close();
+    const err = await p;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toBe('route add: socket closed');
+    expect(sock.inFlight).toBe(0);
+    expect(ks.sent).toHaveLength(1);
   });
 });
