@@ -16,7 +16,9 @@ import {
 } from '../helpers/netns.js';
 import { Rtnl, type RtnlEvent } from '../../src/rtnl/client.js';
 import type { Route, RouteGetOptions } from '../../src/rtnl/request.js';
-import { NetlinkError, TimeoutError } from '../../src/netlink/errors.js';
+import { EncodeError, NetlinkError, TimeoutError } from '../../src/netlink/errors.js';
+import { AF_INET, AF_INET6 } from '../../src/netlink/constants.js';
+import { RTM_NEWROUTE } from '../../src/rtnl/route.js';
 import { errnoText } from '../../src/netlink/errno.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -252,6 +254,97 @@ describe.skipIf(unavailable !== null)(`rtnl client in a private namespace${unava
       expect(r.dst).toBe(dsts[i]);
       expect(r.dev).toBe('v2');
     });
+  });
+
+  describe('route getMany', () => {
+    /** A route without its cache info (lastuse and used change between two lookups). */
+    const stable = (r: Route): Omit<Route, 'cacheinfo'> => {
+      const { cacheinfo: _, ...rest } = r;
+      return rest;
+    };
+
+    it('answers each query as route get and ip route get do, errors in the query\'s own words', async () => {
+      // fwmark 0x63 meets an unreachable rule: ENETUNREACH for IPv4 within the documentation ranges.
+      ns.exec('ip rule add fwmark 0x63 priority 100 unreachable');
+      try {
+        const v1 = ipj('link', 'show', 'v1')[0]!.ifindex as number;
+        const cases: Array<[RouteGetOptions, string[]]> = [
+          [{ dst: '198.51.100.5' }, ['198.51.100.5']],
+          [{ dst: '203.0.113.9' }, ['203.0.113.9']],
+          [{ dst: '192.0.2.5', from: '192.0.2.10', oif: 'v1', mark: 16 }, ['192.0.2.5', 'from', '192.0.2.10', 'oif', 'v1', 'mark', '16']],
+          [{ dst: '203.0.113.9', mark: 0x63 }, ['203.0.113.9', 'mark', '0x63']],
+          [{ dst: '2001:db8:2::5' }, ['2001:db8:2::5']],
+          [{ dst: '2001:db8:2::5', from: '2001:db8:1::10', oif: 'v2', mark: 7 },
+            ['2001:db8:2::5', 'from', '2001:db8:1::10', 'oif', 'v2', 'mark', '7']],
+          [{ dst: '2001:db8:ff::1' }, ['2001:db8:ff::1']],
+          [{ dst: '2001:db8:1::5', oif: v1 }, ['2001:db8:1::5', 'oif', 'v1']],
+        ];
+        const res = await nl.route.getMany(cases.map(([q]) => q));
+        expect(res.map((r) => r.ok)).toEqual([true, true, true, false, true, true, false, true]);
+        expect(res[3]).toMatchObject({ ok: false, error: { code: 'ENETUNREACH', message: 'route get 203.0.113.9: ENETUNREACH' } });
+        for (const [i, [q, args]] of cases.entries()) {
+          const r = res[i]!;
+          const ctx = args.join(' ');
+          if (r.ok) {
+            expect(stable(r.route), ctx).toEqual(stable(await nl.route.get(q)));
+            expectLikeIp(r.route, ipj('route', 'get', ...args)[0]!, ctx);
+            continue;
+          }
+          expect(r.error, ctx).toBeInstanceOf(NetlinkError);
+          const single = await failure(nl.route.get(q));
+          expect(r.error.message, ctx).toBe(single.message);
+          expect(r.error.message, ctx).toMatch(new RegExp(`^route get ${q.dst}: E[A-Z]+`));
+          expectSameFailure(r.error as NetlinkError, ipFailure('route', 'get', ...args));
+        }
+      } finally {
+        ns.exec('ip rule del fwmark 0x63 priority 100');
+      }
+    });
+
+    it('an unknown dev fails its own query only, as route get does', async () => {
+      const qs: RouteGetOptions[] = [{ dst: '198.51.100.5' }, { dst: '198.51.100.7', oif: 'nosuchdev' }, { dst: '2001:db8:2::5' }];
+      const res = await nl.route.getMany(qs);
+      expect(res.map((r) => r.ok)).toEqual([true, false, true]);
+      const e = (res[1] as { error: Error }).error;
+      expect(e instanceof EncodeError || (e instanceof NetlinkError && e.code === 'ENODEV'), String(e)).toBe(true);
+      expect(e.message).toMatch(/nosuchdev/);
+      const single = await nl.route.get(qs[1]!).then(() => undefined, (x: unknown) => x);
+      expect(single).toBeInstanceOf(e.constructor);
+      expect((single as Error).message).toBe(e.message);
+      expect(res[0]).toMatchObject({ ok: true, route: { dst: '198.51.100.5', dev: 'v2' } });
+      expect(res[2]).toMatchObject({ ok: true, route: { dst: '2001:db8:2::5', dev: 'v2' } });
+    });
+
+    it('answers 5000 queries, more than one send holds', async () => {
+      const dsts = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `198.51.100.${(i % 200) + 20}` : `2001:db8:2::${(i + 1).toString(16)}`));
+      const sent = nl.socket.stats.sent;
+      const res = await nl.route.getMany(dsts.map((dst) => ({ dst })));
+      expect(nl.socket.stats.sent - sent).toBeGreaterThan(1);
+      expect(res.map((r) => (r.ok ? `${r.route.dst} ${String(r.route.dev)}` : r.error.message)))
+        .toEqual(dsts.map((d) => `${d} v2`));
+      expect(nl.socket.inFlight).toBe(0);
+    });
+  });
+
+  it('route.list: raw is a lazy getter, not in JSON, decoding to the route\'s RTM_NEWROUTE message', async () => {
+    const routes = await collect(nl.route.list({ table: 'all' }));
+    expect(routes.length).toBeGreaterThan(10);
+    for (const r of routes) {
+      const ctx = `${r.dst} table ${r.table}`;
+      expect(Object.prototype.hasOwnProperty.call(r, 'raw'), ctx).toBe(false);
+      expect(Object.keys(r), ctx).not.toContain('raw');
+      expect(JSON.parse(JSON.stringify(r)), ctx).not.toHaveProperty('raw');
+      const m = r.raw;
+      expect(r.raw, ctx).toBe(m);
+      expect(m.type, ctx).toBe(RTM_NEWROUTE);
+      const body = m.body as { family: number; dstLen: number; table: number };
+      const attrs = m.attrs as { dst?: string; oif?: number; gateway?: string; prefsrc?: string; table?: number; priority?: number };
+      expect(body.family, ctx).toBe(r.family === 4 ? AF_INET : AF_INET6);
+      expect(body.dstLen, ctx).toBe(r.dstLen);
+      if (attrs.dst !== undefined) expect(r.dst.split('/')[0], ctx).toBe(attrs.dst);
+      expect(attrs.table ?? body.table, ctx).toBe(r.table);
+      expect([attrs.oif, attrs.gateway, attrs.prefsrc, attrs.priority], ctx).toEqual([r.oif, r.gateway, r.prefsrc, r.metric]);
+    }
   });
 
   it('adds many routes in one batch, with per-route results', async () => {
