@@ -816,6 +816,8 @@ export class NetlinkSocket {
   #flushQueued = false;
   readonly #sbuf = new Uint8Array(MAX_SEND_BYTES);
   #arena = new Uint8Array(0);
+  /** The datagram being dispatched is a copy made for it (read ahead), not #rbuf. */
+  #ownedInput = false;
   #arenaOff = 0;
   /** The `msg` of requests sent from their own bytes (requestEncoded): never encoded. */
   readonly #encodedMsg: NlMsg = { type: 0, flags: 0, seq: 0, pid: 0 };
@@ -2098,7 +2100,13 @@ export class NetlinkSocket {
       this.#pending = [];
       for (const d of list) {
         if (this.#closed) return;
-        this.#onDatagram(d.bytes, d.n, d.sender, d.groups);
+        // Already a copy of its own: raw consumers get views of it, not another copy.
+        this.#ownedInput = true;
+        try {
+          this.#onDatagram(d.bytes, d.n, d.sender, d.groups);
+        } finally {
+          this.#ownedInput = false;
+        }
       }
     }
     const victims = this.#pendingOverrun;
@@ -2187,8 +2195,7 @@ export class NetlinkSocket {
     if (bytes.length >= NLMSG_HDRLEN) {
       const op = this.#inflight.get(u32he(bytes, 8));
       if (op !== undefined && op.raw && u32he(bytes, 12) === this.portId) {
-        if (op instanceof Batch) this.#onRawBatch(op, bytes, id);
-        else this.#onRaw(op, bytes, id);
+        this.#onRaw(bytes, id);
         return;
       }
     }
@@ -2207,70 +2214,77 @@ export class NetlinkSocket {
   }
 
   /**
-   * A datagram for a raw op: its leading data messages go over as copies of their bytes;
-   * from the first control message (DONE, ERROR), a message of another request, or a
-   * header that does not add up, the rest is decoded and dispatched as usual.
+   * A datagram whose first message belongs to a raw consumer: message by message, the data
+   * messages of raw ops and batches go over as bytes (consecutive ones of one op as one
+   * run), everything else (DONE, ERROR, other requests' messages) is decoded and dispatched
+   * on its own; from a header that does not add up, the rest is decoded as usual.
    */
-  #onRaw(op: Op, bytes: Uint8Array, id: number): void {
+  #onRaw(bytes: Uint8Array, id: number): void {
     const n = bytes.length;
     const port = this.portId;
     let o = 0;
-    let run = -1;
-    if (op.kind === 'dump') this.#dumpActivity(op as DumpOp, id);
-    while (n - o >= NLMSG_HDRLEN) {
+    let runOp: Op | undefined;
+    let runStart = 0;
+    while (n - o >= NLMSG_HDRLEN && !this.#closed) {
       const len = u32he(bytes, o);
-      if (len < NLMSG_HDRLEN || len > n - o || u32he(bytes, o + 8) !== op.seq || u32he(bytes, o + 12) !== port) break;
-      if (u16he(bytes, o + 4) < NLMSG_MIN_TYPE) break;
-      const flags = u16he(bytes, o + 6);
+      if (len < NLMSG_HDRLEN || len > n - o) break;
       const next = Math.min(n, o + align4(len));
-      if (run < 0) run = o;
-      o = next;
-      if (flags & NLM_F_DUMP_INTR) {
-        this.#rawRun(op, bytes, run, o, true);
-        run = -1;
-      } else if (op.kind === 'request' && !(op as RequestOp).ack && !(flags & NLM_F_MULTI)) {
-        this.#rawRun(op, bytes, run, o, false);
-        this.#ok(op as RequestOp);
-        run = -1;
-        break;
-      }
-    }
-    if (run >= 0) this.#rawRun(op, bytes, run, o, false);
-    if (o < n && !this.#closed) this.#decodeAndDispatch(o === 0 ? bytes : bytes.subarray(o), id);
-  }
-
-  /** A datagram for a raw batch: data messages of its members as bytes, the rest as usual. */
-  #onRawBatch(batch: Batch, bytes: Uint8Array, id: number): void {
-    const n = bytes.length;
-    const port = this.portId;
-    let o = 0;
-    while (n - o >= NLMSG_HDRLEN && !batch.done) {
-      const len = u32he(bytes, o);
-      if (len < NLMSG_HDRLEN || len > n - o || u32he(bytes, o + 12) !== port || u16he(bytes, o + 4) < NLMSG_MIN_TYPE) break;
       const seq = u32he(bytes, o + 8);
-      if (this.#inflight.get(seq) !== batch) break;
-      const c = batch.chunkOf(seq);
-      if (!c) break;
-      const next = Math.min(n, o + align4(len));
-      this.#batchReply(batch, c, seq, c.start + ((seq - c.base) >>> 0), this.#copy(bytes, o, next), u16he(bytes, o + 6));
+      const flags = u16he(bytes, o + 6);
+      const owner = u32he(bytes, o + 12) === port ? this.#inflight.get(seq) : undefined;
+      if (owner === undefined || !owner.raw || u16he(bytes, o + 4) < NLMSG_MIN_TYPE) {
+        if (runOp) this.#rawRun(runOp, bytes, runStart, o, false);
+        runOp = undefined;
+        this.#decodeAndDispatch(o === 0 && next === n ? bytes : bytes.subarray(o, next), id);
+      } else if (owner instanceof Batch) {
+        if (runOp) this.#rawRun(runOp, bytes, runStart, o, false);
+        runOp = undefined;
+        const c = owner.chunkOf(seq);
+        if (c) this.#batchReply(owner, c, seq, c.start + ((seq - c.base) >>> 0), this.#handOver(bytes, o, next), flags);
+        else this.stats.unmatched++;
+      } else {
+        if (owner.kind === 'dump') this.#dumpActivity(owner as DumpOp, id);
+        if (runOp !== owner) {
+          if (runOp) this.#rawRun(runOp, bytes, runStart, o, false);
+          runOp = owner;
+          runStart = o;
+        }
+        if (flags & NLM_F_DUMP_INTR) {
+          // The messages before it go over; taking the mark throws DumpInterruptedError.
+          this.#rawRun(owner, bytes, runStart, o, true);
+          runOp = undefined;
+        } else if (owner.kind === 'request' && !(owner as RequestOp).ack && !(flags & NLM_F_MULTI)) {
+          this.#rawRun(owner, bytes, runStart, next, false);
+          runOp = undefined;
+          this.#ok(owner as RequestOp);
+        }
+      }
       o = next;
     }
-    if (o < n && !this.#closed) this.#decodeAndDispatch(o === 0 ? bytes : bytes.subarray(o), id);
+    if (runOp) this.#rawRun(runOp, bytes, runStart, o, false);
+    if (o < n && !this.#closed) this.#decodeAndDispatch(bytes.subarray(o), id);
   }
 
-  /** Hands bytes[start, end) (whole data messages) to a raw op. */
+  /** Hands bytes[start, end) (whole data messages, maybe none) to a raw op; `interrupted`: NLM_F_DUMP_INTR after them. */
   #rawRun(op: Op, bytes: Uint8Array, start: number, end: number, interrupted: boolean): void {
     if (op.done) return;
-    const copy = this.#copy(bytes, start, end);
     if (op.kind === 'request') {
-      (op as RequestOp).replies.push(copy as unknown as NlMsg);
+      if (start < end) (op as RequestOp).replies.push(this.#handOver(bytes, start, end) as unknown as NlMsg);
       return;
     }
     const d = op as DumpOp;
     if (d.mode === 'stream') {
-      d.chunks.push(interrupted ? [copy, INTERRUPTED] : [copy]);
+      const chunk: Array<Uint8Array | typeof INTERRUPTED> = start < end ? [this.#handOver(bytes, start, end)] : [];
+      if (interrupted) chunk.push(INTERRUPTED);
+      if (chunk.length === 0) return;
+      d.chunks.push(chunk);
       d.wake();
     } else if (interrupted) d.interrupted = true;
+  }
+
+  /** bytes[start, end) for a raw consumer to keep: a view when the datagram is a copy already. */
+  #handOver(bytes: Uint8Array, start: number, end: number): Uint8Array {
+    return this.#ownedInput ? bytes.subarray(start, end) : this.#copy(bytes, start, end);
   }
 
   /** A copy of bytes[start, end): in the current arena block when short (see ARENA_BYTES). */
