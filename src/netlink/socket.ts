@@ -1930,6 +1930,11 @@ export class NetlinkSocket {
    */
   #readMax(): number {
     const d = this.#dumpActive;
+    // A request or two waiting (a change awaited at a time): their replies, not 16 slots
+    // for recvmmsg(2) to set up.
+    if (this.#requestsWaiting > 0 && this.#requestsWaiting <= 2 && !d && this.#subs.size === 0) {
+      return Math.min(this.#slots, 2 * this.#requestsWaiting);
+    }
     if (this.#requestsWaiting > 0 || this.#subs.size > 0 || !d || d.mode !== 'stream' || this.#dumpQueue.length > 0) {
       return this.#slots;
     }
