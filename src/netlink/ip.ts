@@ -19,7 +19,7 @@ export function formatIPv4(b: Uint8Array, off = 0): string {
  * addresses end in dotted quad.
  */
 export function formatIPv6(b: Uint8Array, off = 0): string {
-  const w = new Array<number>(8);
+  const w = groups;
   for (let i = 0; i < 8; i++) w[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
   let bestBase = -1, bestLen = 0, curBase = -1, curLen = 0;
   for (let i = 0; i < 8; i++) {
@@ -40,10 +40,21 @@ export function formatIPv6(b: Uint8Array, off = 0): string {
       s += formatIPv4(b, off + 12);
       break;
     }
-    s += w[i]!.toString(16);
+    const g = w[i]!;
+    s += g < 256 ? hexByte[g]! : hexByte[g >>> 8]! + hexByte2[g & 0xff]!;
   }
   if (bestBase >= 0 && bestBase + bestLen === 8) s += ':';
   return s;
+}
+
+/** formatIPv6's scratch: the eight groups (one call at a time: JavaScript is single-threaded). */
+const groups = new Uint16Array(8);
+/** `0` .. `ff`, and `00` .. `ff`: a group is one lookup, or two. */
+const hexByte: string[] = [];
+const hexByte2: string[] = [];
+for (let i = 0; i < 256; i++) {
+  hexByte.push(i.toString(16));
+  hexByte2.push(i.toString(16).padStart(2, '0'));
 }
 
 /** Text of an address given as 4 (IPv4) or 16 (IPv6) bytes; other lengths as hex. */

@@ -345,13 +345,38 @@ const v4Keys = new Float64Array(V4_SLOTS).fill(-1);
 const v4Texts: string[] = new Array<string>(V4_SLOTS).fill('');
 
 function hopText(b: Uint8Array, off: number, v4: boolean): string {
-  if (!v4) return formatIPv6(b, off);
+  if (!v4) return hop6Text(b, off);
   const key = ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
   const slot = (b[off + 3]! ^ b[off + 2]!) & (V4_SLOTS - 1);
   if (v4Keys[slot] === key) return v4Texts[slot]!;
   const text = formatIPv4(b, off);
   v4Keys[slot] = key;
   v4Texts[slot] = text;
+  return text;
+}
+
+/** The same for IPv6 next hops and preferred sources: a slot holds the 16 bytes and the text. */
+const V6_SLOTS = 64;
+const v6Keys = new Uint8Array(V6_SLOTS * 16);
+const v6Texts: Array<string | undefined> = new Array<string | undefined>(V6_SLOTS).fill(undefined);
+
+function hop6Text(b: Uint8Array, off: number): string {
+  const slot = (b[off + 15]! ^ b[off + 14]! ^ b[off + 7]!) & (V6_SLOTS - 1);
+  const k = slot * 16;
+  const cached = v6Texts[slot];
+  if (cached !== undefined) {
+    let same = true;
+    for (let i = 0; i < 16; i++) {
+      if (v6Keys[k + i] !== b[off + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  const text = formatIPv6(b, off);
+  for (let i = 0; i < 16; i++) v6Keys[k + i] = b[off + i]!;
+  v6Texts[slot] = text;
   return text;
 }
 
