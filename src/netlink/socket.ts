@@ -1070,8 +1070,12 @@ export class NetlinkSocket {
    * Many requests at once: NLM_F_REQUEST | NLM_F_ACK added to each, encoded back to back
    * into as few sendmsg(2) calls as fit (at most {@link MAX_SEND_BYTES} each, and no more
    * messages than the receive buffer has room for ACKs), the ACKs read after each send.
-   * Resolves with one result per message, in order: `{ ok: true, replies }` or
-   * `{ ok: false, error: NetlinkError }`; never rejects for a kernel error.
+   * Messages may come encoded already ({@link EncodedMessages}: sent from those bytes,
+   * numbered in place). Resolves with one result per message, in order: `{ ok: true,
+   * replies }` or `{ ok: false, error: NetlinkError }`; never rejects for a kernel error.
+   * Every message answered by a plain ACK shares one frozen result (`replies` empty).
+   * `opts.ack: false` (requests the kernel always answers, GET): each message ends at its
+   * first reply that is not NLM_F_MULTI; `opts.raw`: replies as bytes, not decoded.
    *
    * Rejects (EncodeError before anything is sent; SyscallError, TimeoutError otherwise)
    * when the batch as a whole fails; messages sent before that may have taken effect.
