@@ -122,6 +122,15 @@ export interface NativeBinding {
    */
   recvMany(fd: number, buf: Uint8Array, slot: number, max: number, flags: number, metaOut: Uint32Array): number;
   /**
+   * `recvMany` on a thread of libuv's pool, so that the kernel's work (a dump is produced
+   * inside the reads) runs beside JavaScript: `onDone(count or -errno)` on the event loop
+   * afterwards. `buf` and `metaOut` must not be touched until then. Returns 0, or -errno
+   * when the read could not be queued. A `close` meanwhile takes effect when the read is
+   * over, and `onDone` is then not called.
+   */
+  recvManyAsync(fd: number, buf: Uint8Array, slot: number, max: number, flags: number, metaOut: Uint32Array,
+    onDone: (result: number) => void): number;
+  /**
    * Watches `fd` on the Node event loop (libuv `uv_poll_t`, readable).
    * Calls `onReadable(0)` while the socket is readable (level-triggered:
    * read until `-EAGAIN`, or stop polling). On a socket error (the kernel
@@ -140,7 +149,7 @@ export interface NativeBinding {
 }
 
 /** The shim version this loader was written against (`NLSOCK_VERSION` in nlsock.c). */
-export const NATIVE_VERSION = 2;
+export const NATIVE_VERSION = 3;
 
 /**
  * The package root, where binding.gyp and build/ live: two directories above

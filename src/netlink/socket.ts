@@ -242,6 +242,12 @@ const ARENA_BYTES = 4096;
  * size (RECV_BUFFER_BYTES, grown when a datagram did not fit) in one system call.
  */
 const RECV_SLOTS = 16;
+/**
+ * Datagrams one read on a pool thread takes while a streamed dump is all the socket waits
+ * for (see #readAsync): small, so that the consumer decodes some while the kernel makes the
+ * next ones.
+ */
+const ASYNC_READ_DATAGRAMS = 4;
 /** Drains run as microtasks right after sends before the event loop must turn (see #queueDrain). */
 const MAX_MICRO_DRAINS = 64;
 const ACK_COST = 1024;
@@ -816,6 +822,11 @@ export class NetlinkSocket {
   #flushQueued = false;
   readonly #sbuf = new Uint8Array(MAX_SEND_BYTES);
   #arena = new Uint8Array(0);
+  /** A recvManyAsync is in flight into #asyncBuf (slots of #asyncSlot bytes). */
+  #asyncReading = false;
+  #asyncBuf: Uint8Array | undefined;
+  #asyncSlot = 0;
+  readonly #asyncMeta = new Uint32Array(4 * RECV_SLOTS);
   /** The datagram being dispatched is a copy made for it (read ahead), not #rbuf. */
   #ownedInput = false;
   #arenaOff = 0;
@@ -831,6 +842,7 @@ export class NetlinkSocket {
   #turnScheduled = false;
   readonly #dumpHooks = {
     pulled: (op: DumpOp): void => {
+      if (op.chunks.length < DUMP_HIGH_WATER && this.#readAsync()) return;
       if (op.chunks.length <= DUMP_LOW_WATER) this.#updatePolling();
     },
     abandon: (op: DumpOp): void => this.#abandonDump(op),
@@ -1945,8 +1957,71 @@ export class NetlinkSocket {
     return Math.min(this.#slots, Math.max(1, DUMP_HIGH_WATER - d.chunks.length));
   }
 
+  /**
+   * Whether the next read may run on a pool thread: a streamed dump is all the socket waits
+   * for (no request, batch, subscription or datagram read ahead), and its consumer is not
+   * DUMP_HIGH_WATER datagrams behind. The kernel makes a dump inside the reads: on a thread
+   * of its own that work runs beside the consumer's decoding, on the other core.
+   */
+  #asyncEligible(): boolean {
+    const d = this.#dumpActive;
+    return d !== undefined && d.mode === 'stream' && d.sent && !d.done && !d.kernelDone
+      && this.#requestsWaiting === 0 && this.#subs.size === 0 && this.#batches.size === 0
+      && this.#pending.length === 0 && this.#pendingOverrun === undefined && this.#sOff === 0
+      && d.chunks.length < DUMP_HIGH_WATER;
+  }
+
+  /** Starts a read on a pool thread if eligible; true when one is in flight. */
+  #readAsync(): boolean {
+    if (this.#asyncReading) return true;
+    if (this.#closed || this.#draining || !this.#asyncEligible()) return false;
+    const slot = this.#slot;
+    const max = Math.min(ASYNC_READ_DATAGRAMS, this.#slots);
+    let buf = this.#asyncBuf;
+    if (!buf || buf.length < slot * max) buf = this.#asyncBuf = new Uint8Array(slot * max);
+    if (this.#polling) {
+      this.#binding.pollStop(this.#fd);
+      this.#polling = false;
+    }
+    const r = this.#binding.recvManyAsync(this.#fd, buf, slot, max, this.#recvFlags, this.#asyncMeta, this.#onAsyncRead);
+    if (r < 0) return false;
+    this.#asyncReading = true;
+    this.#asyncSlot = slot;
+    return true;
+  }
+
+  readonly #onAsyncRead = (n: number): void => {
+    this.#asyncReading = false;
+    if (this.#closed) return;
+    if (n > 0) {
+      const buf = this.#asyncBuf!;
+      const slot = this.#asyncSlot;
+      const meta = this.#asyncMeta;
+      this.#draining = true;
+      try {
+        for (let i = 0; i < n && !this.#closed; i++) {
+          const len = meta[4 * i]!;
+          const at = i * slot;
+          this.#onDatagram(buf.subarray(at, at + Math.min(len, slot)), len, meta[4 * i + 1]!, meta[4 * i + 2]!);
+        }
+      } finally {
+        this.#draining = false;
+      }
+    } else if (n !== this.#eagain) {
+      if (n === this.#enobufs) this.#drain(true);
+      else this.#fatal(new SyscallError('recvmsg', n));
+      return;
+    }
+    if (this.#closed || this.#readAsync()) return;
+    // Something else waits now (or the dump is over): read the usual way.
+    this.#drain(false);
+    this.#updatePolling();
+  };
+
   #ensurePolling(): void {
-    if (this.#polling || this.#closed) return;
+    // While a pool thread reads, a level-triggered poll would report the socket readable
+    // on every turn of the loop for nothing: its completion polls again if need be.
+    if (this.#polling || this.#closed || this.#asyncReading) return;
     const r = this.#binding.poll(this.#fd, this.#onReadable);
     if (r < 0) {
       this.#fatal(new SyscallError('poll', r));
@@ -1985,7 +2060,9 @@ export class NetlinkSocket {
    * recv after the last reply), and dispatches every datagram.
    */
   #drain(overrun: boolean): void {
-    if (this.#draining) return;
+    // A read on a pool thread is in flight: its completion dispatches, and reads on.
+    if (this.#draining || this.#asyncReading) return;
+    if (!overrun && this.#readAsync()) return;
     this.#draining = true;
     let reachedEnd = false;
     try {
@@ -2062,7 +2139,8 @@ export class NetlinkSocket {
   #readAhead(): void {
     // Also while dispatching: a batch resumed from a dispatch sends its next chunk there,
     // and its ACKs must leave the receive buffer before the chunk after it (else ENOBUFS).
-    if (this.#closed) return;
+    // (Not while a pool thread reads: it is emptying the buffer, and reads on after.)
+    if (this.#closed || this.#asyncReading) return;
     for (;;) {
       const abuf = this.#abuf ??= new Uint8Array(this.#slot * this.#slots);
       const slot = this.#slot;

@@ -65,7 +65,7 @@ export interface FakeBindingOptions {
 
 /** The fake shim. */
 export class FakeBinding implements NativeBinding {
-  readonly version = 2;
+  readonly version = 3;
   readonly constants = FAKE_CONSTANTS;
   readonly sockets = new Map<number, FakeSocket>();
   /** Every socket ever opened, in order. */
@@ -203,6 +203,21 @@ export class FakeBinding implements NativeBinding {
     }
     return n;
   }
+
+  /** recvMany on a later turn of the event loop, as a read on a pool thread completes. */
+  recvManyAsync(fd: number, buf: Uint8Array, slot: number, max: number, flags: number, metaOut: Uint32Array,
+    onDone: (result: number) => void): number {
+    if (!this.#sock(fd)) return -FAKE_CONSTANTS.EBADF;
+    this.asyncReads++;
+    setImmediate(() => {
+      if (!this.#sock(fd)) return;
+      onDone(this.recvMany(fd, buf, slot, max, flags, metaOut));
+    });
+    return 0;
+  }
+
+  /** How many recvManyAsync calls were made. */
+  asyncReads = 0;
 
   poll(fd: number, onReadable: (status: number) => void): number {
     const s = this.#sock(fd);

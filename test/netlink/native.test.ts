@@ -402,6 +402,48 @@ describe.skipIf(skipReason !== null)('nlsock in a private network namespace', ()
     drain(fd);
   });
 
+  it('recvMany reads several datagrams in one call; recvManyAsync does it on a pool thread', async () => {
+    const fd = openInNs();
+    expect(nl.bind(fd, 0, 0)).toBe(0);
+    const meta = new Uint32Array(4 * 4);
+    const buf = new Uint8Array(4 * 8192);
+    // Three link dumps queue three datagrams each at least (a part and DONE).
+    for (let i = 0; i < 3; i++) {
+      const req = getLinkDump(seqCounter++);
+      expect(nl.send(fd, req, 0, req.length, 0, 0)).toBe(req.length);
+    }
+    const n = nl.recvMany(fd, buf, 8192, 2, c.MSG_TRUNC, meta);
+    expect(n).toBe(2);
+    for (let i = 0; i < n; i++) {
+      expect(meta[4 * i]).toBeGreaterThanOrEqual(16);
+      expect(meta[4 * i + 1]).toBe(0); // from the kernel
+      expect(parseDatagram(buf.subarray(i * 8192), meta[4 * i]!).length).toBeGreaterThan(0);
+    }
+    const got = await new Promise<number>((done) => expect(nl.recvManyAsync(fd, buf, 8192, 4, c.MSG_TRUNC, meta, done)).toBe(0));
+    expect(got).toBeGreaterThan(0);
+    expect(parseDatagram(buf, meta[0]!).length).toBeGreaterThan(0);
+    drain(fd);
+    expect(nl.recvMany(fd, buf, 8192, 4, 0, meta)).toBe(-c.EAGAIN);
+    expect(await new Promise<number>((done) => nl.recvManyAsync(fd, buf, 8192, 4, 0, meta, done))).toBe(-c.EAGAIN);
+    // Slots that do not fit the buffer, or metadata too short: -EFAULT, nothing read.
+    expect(nl.recvMany(fd, buf, 8192, 5, 0, meta)).toBe(-c.EFAULT);
+    expect(nl.recvManyAsync(fd, buf, 8192, 4, 0, new Uint32Array(4), () => undefined)).toBe(-c.EFAULT);
+    expect(nl.recvManyAsync(12345, buf, 8192, 4, 0, meta, () => undefined)).toBe(-c.EBADF);
+  });
+
+  it('close() while recvManyAsync is in flight closes after the read, without calling back', async () => {
+    const before = fdCount();
+    const fd = nl.open(NETLINK_ROUTE, nsFd);
+    expect(nl.bind(fd, 0, 0)).toBe(0);
+    let called = false;
+    expect(nl.recvManyAsync(fd, new Uint8Array(4096), 4096, 1, 0, new Uint32Array(4), () => { called = true; })).toBe(0);
+    expect(nl.close(fd)).toBe(0);
+    expect(nl.close(fd)).toBe(-c.EBADF);
+    for (let i = 0; i < 20 && fdCount() > before; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(fdCount()).toBe(before);
+    expect(called).toBe(false);
+  });
+
   it('returns -EAGAIN on an empty socket', () => {
     const fd = openInNs();
     expect(nl.bind(fd, 0, 0)).toBe(0);

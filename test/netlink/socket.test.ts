@@ -563,6 +563,54 @@ describe('dumps', () => {
     expect(asNumbers(got)).toEqual([bytesOf(a!, b!), bytesOf(c!, d!)]);
     sock.close();
   });
+
+  it('reads a streamed dump on a pool thread while nothing else waits, in order, to NLMSG_DONE', async () => {
+    const { fake, sock, port } = setup();
+    dumpKernel(fake, port, 12, 3);
+    const { got, err } = await drain(sock.dump(routeDump()));
+    expect(err).toBeUndefined();
+    expect(got.map((m) => (m.attrs as { dst: string }).dst)).toEqual([...Array(36).keys()].map((i) => `198.51.100.${i}`));
+    // 12 parts and DONE, at most ASYNC_READ_DATAGRAMS (4) per read on the pool.
+    expect(fake.asyncReads).toBeGreaterThanOrEqual(3);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('a request made while a pool thread reads the dump is answered, and the dump ends', async () => {
+    const { fake, sock, port } = setup();
+    dumpKernel(fake, port, 10, 2);
+    const it = sock.dump(routeDump());
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    // The dump is read on the pool now; a request joins, its ACK queued behind the dump's parts.
+    const kernel = fake.onSend!;
+    fake.onSend = (s, bytes) => {
+      kernel(s, bytes);
+      for (const m of decodeDatagram(bytes, rtnetlink).messages) if (!(m.flags & NLM_F_DUMP)) fake.queueMessages(s, [errorFor(m, port)], rtnetlink);
+    };
+    // NLM_F_CREATE alone: NLM_F_EXCL is NLM_F_MATCH's bit, which dumpKernel takes for a dump.
+    const req = sock.request({ ...routeAdd('203.0.113.0'), flags: NLM_F_CREATE });
+    const { got, err } = await drain(it);
+    expect(err).toBeUndefined();
+    expect(got).toHaveLength(19);
+    await expect(req).resolves.toEqual([]);
+    expect(fake.asyncReads).toBeGreaterThan(0);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
+  it('close() while a pool thread reads the dump rejects the dump with socket closed', async () => {
+    const { fake, sock, port } = setup();
+    dumpKernel(fake, port, 50, 2);
+    const it = sock.dump(routeDump());
+    await it.next();
+    expect(fake.asyncReads).toBeGreaterThan(0);
+    sock.close();
+    const { err } = await drain(it);
+    expect((err as Error).message).toMatch(/socket closed$/);
+    await turn();
+    await turn();
+  });
 });
 
 describe('overruns (ENOBUFS)', () => {

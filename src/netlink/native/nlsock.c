@@ -25,6 +25,10 @@
  *                                        metaOut[4i .. 4i+3] = length (real
  *                                        length with MSG_TRUNC), sender nl_pid,
  *                                        nl_groups, msg_flags
+ *   recvManyAsync(fd, buf, slot, max, flags, metaOut, onDone)   0: recvMany
+ *                                        on a thread of libuv's pool, then
+ *                                        onDone(count or -errno) on the loop;
+ *                                        close() meanwhile waits for it
  *   poll(fd, onReadable)                  0; onReadable(0) when readable,
  *                                        onReadable(-errno) on a socket error
  *                                        (-ENOBUFS: receive overrun), after
@@ -60,7 +64,7 @@
 #include <node_api.h>
 #include <uv.h>
 
-#define NLSOCK_VERSION 2
+#define NLSOCK_VERSION 3
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -77,6 +81,8 @@ typedef struct nl_socket {
   napi_async_context async;
   struct shim *shim;
   struct nl_socket *next;
+  int reads;    /* recvManyAsync calls not completed yet */
+  bool closing; /* close() came while reads > 0: released by the last one */
 } nl_socket;
 
 /* Per loaded copy of the addon (one per Node environment). */
@@ -388,6 +394,34 @@ static napi_value nl_recv(napi_env env, napi_callback_info info) {
 /* Most datagrams one recvMany call reads (recvmmsg's vlen). */
 #define RECV_MANY_MAX 64
 
+/* One recvmmsg(2) into max slots of data; the count, or -errno. */
+static int recv_many(int fd, uint8_t *data, uint32_t slot, uint32_t max, int flags, uint32_t *m) {
+  struct mmsghdr msgs[RECV_MANY_MAX];
+  struct iovec iov[RECV_MANY_MAX];
+  struct sockaddr_nl sa[RECV_MANY_MAX];
+  memset(msgs, 0, max * sizeof msgs[0]);
+  for (uint32_t i = 0; i < max; i++) {
+    iov[i].iov_base = data + (size_t)i * slot;
+    iov[i].iov_len = slot;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &sa[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof sa[i];
+  }
+  int n;
+  do
+    n = recvmmsg(fd, msgs, max, flags, NULL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  for (int i = 0; i < n; i++) {
+    m[4 * i] = msgs[i].msg_len;
+    m[4 * i + 1] = sa[i].nl_pid;
+    m[4 * i + 2] = sa[i].nl_groups;
+    m[4 * i + 3] = (uint32_t)msgs[i].msg_hdr.msg_flags;
+  }
+  return n;
+}
+
 /* recvMany(fd, buf, slot, max, flags, meta): up to max datagrams with one
  * recvmmsg(2), datagram i into buf[i * slot, (i + 1) * slot). meta (Uint32Array,
  * 4 per datagram) gets the real length (with MSG_TRUNC in flags: longer than
@@ -413,31 +447,105 @@ static napi_value nl_recv_many(napi_env env, napi_callback_info info) {
   if (slot == 0 || max == 0 || (uint64_t)slot * max > bytes ||
       meta_bytes < (size_t)max * 4 * sizeof(uint32_t))
     return num(env, -EFAULT);
-  struct mmsghdr msgs[RECV_MANY_MAX];
-  struct iovec iov[RECV_MANY_MAX];
-  struct sockaddr_nl sa[RECV_MANY_MAX];
-  memset(msgs, 0, max * sizeof msgs[0]);
-  for (uint32_t i = 0; i < max; i++) {
-    iov[i].iov_base = data + (size_t)i * slot;
-    iov[i].iov_len = slot;
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_name = &sa[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof sa[i];
+  return num(env, recv_many(fd, data, slot, max, flags, (uint32_t *)meta));
+}
+
+/* A recvManyAsync call: recv_many on a thread of libuv's pool. The buffers are
+ * held by references until it completes. */
+typedef struct {
+  napi_async_work work;
+  napi_ref buf, meta, cb;
+  nl_socket *s;
+  uint8_t *data;
+  uint32_t *m;
+  uint32_t slot, max;
+  int flags;
+  int result;
+} recv_job;
+
+static void recv_job_execute(napi_env env, void *arg) {
+  recv_job *j = arg;
+  (void)env;
+  j->result = recv_many(j->s->fd, j->data, j->slot, j->max, j->flags, j->m);
+}
+
+static void recv_job_complete(napi_env env, napi_status status, void *arg) {
+  recv_job *j = arg;
+  nl_socket *s = j->s;
+  napi_value cb, self, res, ignored;
+  int result = status == napi_ok ? j->result : -ECANCELED;
+  s->reads--;
+  bool closed = s->closing;
+  if (closed && s->reads == 0) release_socket(s);
+  if (!closed && napi_get_reference_value(env, j->cb, &cb) == napi_ok && cb != NULL &&
+      napi_get_global(env, &self) == napi_ok && napi_create_int32(env, result, &res) == napi_ok) {
+    if (napi_call_function(env, self, cb, 1, &res, &ignored) == napi_pending_exception) {
+      napi_value exception;
+      if (napi_get_and_clear_last_exception(env, &exception) == napi_ok)
+        napi_fatal_exception(env, exception);
+    }
   }
-  int n;
-  do
-    n = recvmmsg(fd, msgs, max, flags, NULL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return num(env, -errno);
-  uint32_t *m = (uint32_t *)meta;
-  for (int i = 0; i < n; i++) {
-    m[4 * i] = msgs[i].msg_len;
-    m[4 * i + 1] = sa[i].nl_pid;
-    m[4 * i + 2] = sa[i].nl_groups;
-    m[4 * i + 3] = (uint32_t)msgs[i].msg_hdr.msg_flags;
+  napi_delete_reference(env, j->buf);
+  napi_delete_reference(env, j->meta);
+  napi_delete_reference(env, j->cb);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+/* recvManyAsync(fd, buf, slot, max, flags, meta, onDone): recvMany on a thread
+ * of libuv's pool, so that the kernel's work (a dump is produced inside the
+ * reads) runs beside JavaScript's; onDone(count or -errno) on the loop. buf
+ * and meta must not be touched until then. A close() meanwhile takes effect
+ * when the read is over (onDone is then not called). 0, or -errno. */
+static napi_value nl_recv_many_async(napi_env env, napi_callback_info info) {
+  napi_value argv[7], name;
+  shim *sh;
+  int32_t fd, flags;
+  uint32_t slot, max;
+  uint8_t *data, *meta;
+  size_t bytes, meta_bytes;
+  napi_valuetype t;
+  if (!get_args(env, info, 7, argv, &sh) ||
+      !arg_i32(env, argv[0], "recvManyAsync: fd must be a number", &fd) ||
+      !arg_typed(env, argv[1], napi_uint8_array, "recvManyAsync: buf must be a Uint8Array", &data, &bytes) ||
+      !arg_u32(env, argv[2], "recvManyAsync: slot must be a number", &slot) ||
+      !arg_u32(env, argv[3], "recvManyAsync: max must be a number", &max) ||
+      !arg_i32(env, argv[4], "recvManyAsync: flags must be a number", &flags) ||
+      !arg_typed(env, argv[5], napi_uint32_array, "recvManyAsync: metaOut must be a Uint32Array", &meta, &meta_bytes))
+    return NULL;
+  if (napi_typeof(env, argv[6], &t) != napi_ok || t != napi_function) {
+    type_error(env, "recvManyAsync: onDone must be a function");
+    return NULL;
   }
-  return num(env, n);
+  if (max > RECV_MANY_MAX) max = RECV_MANY_MAX;
+  if (slot == 0 || max == 0 || (uint64_t)slot * max > bytes ||
+      meta_bytes < (size_t)max * 4 * sizeof(uint32_t))
+    return num(env, -EFAULT);
+  nl_socket *s = find_socket(sh, fd);
+  if (s == NULL) return num(env, -EBADF);
+  recv_job *j = calloc(1, sizeof *j);
+  if (j == NULL) return num(env, -ENOMEM);
+  j->s = s;
+  j->data = data;
+  j->m = (uint32_t *)meta;
+  j->slot = slot;
+  j->max = max;
+  j->flags = flags;
+  if (napi_create_reference(env, argv[1], 1, &j->buf) != napi_ok ||
+      napi_create_reference(env, argv[5], 1, &j->meta) != napi_ok ||
+      napi_create_reference(env, argv[6], 1, &j->cb) != napi_ok ||
+      napi_create_string_utf8(env, "nlsock.recvManyAsync", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, recv_job_execute, recv_job_complete, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok) {
+    if (j->buf) napi_delete_reference(env, j->buf);
+    if (j->meta) napi_delete_reference(env, j->meta);
+    if (j->cb) napi_delete_reference(env, j->cb);
+    if (j->work) napi_delete_async_work(env, j->work);
+    free(j);
+    return num(env, -ENOMEM);
+  }
+  s->reads++;
+  return num(env, 0);
 }
 
 static void call_on_readable(nl_socket *s, int status) {
@@ -538,7 +646,14 @@ static napi_value nl_close(napi_env env, napi_callback_info info) {
       !arg_i32(env, argv[0], "close: fd must be a number", &fd))
     return NULL;
   nl_socket *s = unlink_socket(sh, fd);
-  return num(env, s == NULL ? -EBADF : release_socket(s));
+  if (s == NULL) return num(env, -EBADF);
+  if (s->reads > 0) {
+    /* A thread is reading from fd: stop polling now, close when it is done. */
+    s->closing = true;
+    if (s->has_handle) uv_poll_stop(&s->poll);
+    return num(env, 0);
+  }
+  return num(env, release_socket(s));
 }
 
 /* ---- module ------------------------------------------------------------- */
@@ -590,6 +705,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"send", NULL, nl_send, NULL, NULL, NULL, napi_enumerable, sh},
       {"recv", NULL, nl_recv, NULL, NULL, NULL, napi_enumerable, sh},
       {"recvMany", NULL, nl_recv_many, NULL, NULL, NULL, napi_enumerable, sh},
+      {"recvManyAsync", NULL, nl_recv_many_async, NULL, NULL, NULL, napi_enumerable, sh},
       {"poll", NULL, nl_poll, NULL, NULL, NULL, napi_enumerable, sh},
       {"pollStop", NULL, nl_poll_stop, NULL, NULL, NULL, napi_enumerable, sh},
       {"close", NULL, nl_close, NULL, NULL, NULL, napi_enumerable, sh},
