@@ -1180,7 +1180,8 @@ export class NetlinkSocket {
   /**
    * Closes the socket: everything in flight or waiting for a slot rejects with a
    * TimeoutError `socket closed`, subscriptions end, polling stops and the descriptor is
-   * closed. Idempotent.
+   * closed (when a pool thread is reading a dump from it, as soon as that read returns).
+   * Idempotent.
    */
   close(): void {
     if (this.#closed) return;
