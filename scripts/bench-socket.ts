@@ -8,7 +8,8 @@
  * - route get latency over an open socket, one at a time and 100 in flight;
  * - installing the 100,000 routes: acked one by one, and in bulk (many requests per send,
  *   ACKs read in bulk, one result per route);
- * - dumping them (every table) to typed objects, streamed; with `--million`, 1,000,000 IPv6
+ * - dumping them (every table) to typed objects, streamed, over an open socket (kept across
+ *   the passes, as the C reference keeps its own); with `--million`, 1,000,000 IPv6
  *   routes too, with the peak RSS of streaming them;
  *
  * for nlwire through the client (`Rtnl`: route.get, route.add, route.addMany, route.list)

@@ -824,9 +824,11 @@ export class NetlinkSocket {
   #arena = new Uint8Array(0);
   /** A recvManyAsync is in flight into #asyncBuf (slots of #asyncSlot bytes). */
   #asyncReading = false;
-  #asyncBuf: Uint8Array | undefined;
-  #asyncSlot = 0;
-  readonly #asyncMeta = new Uint32Array(4 * RECV_SLOTS);
+  /** Two buffers, used in turn: the next read goes into one while the other is dispatched. */
+  readonly #asyncBufs: Array<Uint8Array | undefined> = [undefined, undefined];
+  readonly #asyncSlots = [0, 0];
+  readonly #asyncMetas = [new Uint32Array(4 * RECV_SLOTS), new Uint32Array(4 * RECV_SLOTS)];
+  #asyncIdx = 0;
   /** The datagram being dispatched is a copy made for it (read ahead), not #rbuf. */
   #ownedInput = false;
   #arenaOff = 0;
@@ -1972,22 +1974,29 @@ export class NetlinkSocket {
       && d.chunks.length < DUMP_HIGH_WATER;
   }
 
-  /** Starts a read on a pool thread if eligible; true when one is in flight. */
-  #readAsync(): boolean {
+  /**
+   * Starts a read on a pool thread if eligible; true when one is in flight. `undispatched`
+   * datagrams read but not handed to the consumer yet count against DUMP_HIGH_WATER, which
+   * bounds what a slow consumer can leave buffered.
+   */
+  #readAsync(undispatched = 0): boolean {
     if (this.#asyncReading) return true;
     if (this.#closed || this.#draining || !this.#asyncEligible()) return false;
+    const room = DUMP_HIGH_WATER - this.#dumpActive!.chunks.length - undispatched;
+    if (room < 1) return false;
+    const k = this.#asyncIdx;
     const slot = this.#slot;
-    const max = Math.min(ASYNC_READ_DATAGRAMS, this.#slots);
-    let buf = this.#asyncBuf;
-    if (!buf || buf.length < slot * max) buf = this.#asyncBuf = new Uint8Array(slot * max);
+    const max = Math.min(ASYNC_READ_DATAGRAMS, this.#slots, room);
+    let buf = this.#asyncBufs[k];
+    if (!buf || buf.length < slot * max) buf = this.#asyncBufs[k] = new Uint8Array(slot * max);
     if (this.#polling) {
       this.#binding.pollStop(this.#fd);
       this.#polling = false;
     }
-    const r = this.#binding.recvManyAsync(this.#fd, buf, slot, max, this.#recvFlags, this.#asyncMeta, this.#onAsyncRead);
+    const r = this.#binding.recvManyAsync(this.#fd, buf, slot, max, this.#recvFlags, this.#asyncMetas[k]!, this.#onAsyncRead);
     if (r < 0) return false;
     this.#asyncReading = true;
-    this.#asyncSlot = slot;
+    this.#asyncSlots[k] = slot;
     return true;
   }
 
@@ -1995,9 +2004,14 @@ export class NetlinkSocket {
     this.#asyncReading = false;
     if (this.#closed) return;
     if (n > 0) {
-      const buf = this.#asyncBuf!;
-      const slot = this.#asyncSlot;
-      const meta = this.#asyncMeta;
+      const k = this.#asyncIdx;
+      const buf = this.#asyncBufs[k]!;
+      const slot = this.#asyncSlots[k]!;
+      const meta = this.#asyncMetas[k]!;
+      // The next read first, into the other buffer: the kernel makes the next parts while
+      // this thread dispatches these (it stops at once with EAGAIN if the dump is over).
+      this.#asyncIdx = k ^ 1;
+      this.#readAsync(n);
       this.#draining = true;
       try {
         for (let i = 0; i < n && !this.#closed; i++) {
@@ -2013,7 +2027,7 @@ export class NetlinkSocket {
       else this.#fatal(new SyscallError('recvmsg', n));
       return;
     }
-    if (this.#closed || this.#readAsync()) return;
+    if (this.#closed || this.#asyncReading || this.#readAsync()) return;
     // Something else waits now (or the dump is over): read the usual way.
     this.#drain(false);
     this.#updatePolling();

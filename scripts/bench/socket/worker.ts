@@ -296,9 +296,17 @@ class NlwireImpl {
     }
   }
 
+  /** The client dumps go over: opened by the first, kept (as C keeps its socket) until dumpDone. */
+  #dumper: Rtnl | undefined;
+
+  async dumpDone(): Promise<void> {
+    this.#dumper?.close();
+    this.#dumper = undefined;
+  }
+
   async dumpOnce(api: string, family: Family): Promise<{ sums: Sums; datagrams: number }> {
-    const nl = await Rtnl.open({ netns: this.netns });
-    try {
+    const nl = this.#dumper ??= await Rtnl.open({ netns: this.netns });
+    {
       const s = zeroSums();
       const r0 = nl.socket.stats.received;
       if (api === 'client') {
@@ -314,8 +322,6 @@ class NlwireImpl {
         for await (const m of nl.socket.dump(msg)) addRoute(s, m);
       }
       return { sums: s, datagrams: nl.socket.stats.received - r0 };
-    } finally {
-      nl.close();
     }
   }
 
@@ -435,17 +441,20 @@ class NetlinkPkgImpl {
     }
   }
 
+  #dumper: ReturnType<PkgModule['createRtNetlink']> | undefined;
+
+  async dumpDone(): Promise<void> {
+    this.#dumper?.socket.close();
+    this.#dumper = undefined;
+  }
+
   async dumpOnce(_api: string, family: Family): Promise<{ sums: Sums; datagrams: number }> {
-    const sock = this.pkg.createRtNetlink();
-    try {
-      const s = zeroSums();
-      for (const r of await sock.getRoutes({ family: family === 4 ? AF_INET : AF_INET6 })) {
-        addRouteFields(s, r.attrs, r.data.table ?? 0);
-      }
-      return { sums: s, datagrams: 0 };
-    } finally {
-      sock.socket.close();
+    const sock = this.#dumper ??= this.pkg.createRtNetlink();
+    const s = zeroSums();
+    for (const r of await sock.getRoutes({ family: family === 4 ? AF_INET : AF_INET6 })) {
+      addRouteFields(s, r.attrs, r.data.table ?? 0);
     }
+    return { sums: s, datagrams: 0 };
   }
 }
 
@@ -486,13 +495,23 @@ async function dump(impl: Impl, c: Command): Promise<DumpResult> {
     const cpuMs = (cpuNow() - c0) * 1000;
     clearInterval(timer);
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    await impl.dumpDone();
     return { ms: [ms], cpuMs: [cpuMs], sums: r.sums, rssBefore, rssPeak: status('VmHWM'), heapPeak, datagrams: r.datagrams };
   }
+  const repeats = c.repeats ?? 5;
+  const first = c.warmup === false ? 0 : 1;
+  try {
+    return await dumpPasses(impl, api, family, repeats, first);
+  } finally {
+    await impl.dumpDone();
+  }
+}
+
+/** The timed dump passes (after `first` untimed ones) over one client or socket, as C's. */
+async function dumpPasses(impl: Impl, api: string, family: Family, repeats: number, first: number): Promise<DumpResult> {
   const ms: number[] = [];
   const cpuMs: number[] = [];
   let last: { sums: Sums; datagrams: number } | undefined;
-  const repeats = c.repeats ?? 5;
-  const first = c.warmup === false ? 0 : 1;
   for (let k = 0; k < repeats + first; k++) {
     // Each pass from a collected heap: what earlier scenarios left in this worker is not
     // collected on the clock of whichever implementation happens to run next.
