@@ -22,7 +22,7 @@ const regressions = loadRegressions(join(fixtures, 'regressions'));
 
 /** Inputs per decoder: 12 s in all on a quiet machine, about twice that on a busy one. */
 const INPUTS: Record<string, number> = {
-  netlink: 3000, rtnetlink: 3000, extack: 1600, explain: 2000, json: 1600, pcap: 3000, pcapng: 3000,
+  netlink: 3000, rtnetlink: 3000, routes: 3000, extack: 1600, explain: 2000, json: 1600, pcap: 3000, pcapng: 3000,
   detect: 2000, strace: 1600, hex: 2000, cli: 800,
 };
 /** Only an order of magnitude over the fuzzer's own limit counts here (other suites run alongside). */

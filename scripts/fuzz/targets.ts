@@ -15,6 +15,8 @@ import { decodeDatagram, encodeDatagram, typeName, type Protocol, type Datagram 
 import { datagramToJSON, datagramFromJSON } from '../../src/netlink/json.js';
 import { explainDatagram, formatExplain } from '../../src/netlink/explain.js';
 import { rtnetlink } from '../../src/rtnl/protocol.js';
+import { decodeRoutes } from '../../src/rtnl/route-decode.js';
+import { routeView, type Route } from '../../src/rtnl/request.js';
 import { readPcap } from '../../src/capture/pcap.js';
 import { readPcapng } from '../../src/capture/pcapng.js';
 import { readCapture, detectFormat, type CaptureFormat } from '../../src/capture/detect.js';
@@ -45,7 +47,7 @@ export interface Input {
  * the prefix, a lossy round trip, explain rows that do not tile, output larger than input, a
  * CLI that misreports, an input too slow for its size, or a result too big for it.
  */
-export type FailureKind = 'exception' | 'partial' | 'roundtrip' | 'tiling' | 'bound' | 'cli' | 'slow' | 'memory';
+export type FailureKind = 'exception' | 'partial' | 'roundtrip' | 'tiling' | 'bound' | 'cli' | 'slow' | 'memory' | 'fastpath';
 
 /** One broken promise. */
 export interface Failure {
@@ -190,6 +192,61 @@ function quiet(f: () => unknown): unknown {
   } catch (e) {
     return e;
   }
+}
+
+/** Interface names for the route decoders: some indexes known, others not. */
+const routeNamer = (i: number): string | undefined => (i % 3 === 1 ? `if${i}` : undefined);
+
+/** A Route as comparable text: own keys in order, `raw` left out, bigints spelled out. */
+function routeText(r: Route): string {
+  // A spread takes own properties only: decodeRoutes' raw is a prototype getter, routeView's an own key.
+  const { raw: _raw, ...rest } = { ...r } as Route & { raw?: unknown };
+  return JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+}
+
+/**
+ * decodeRoutes (bytes straight to Route objects) against the table-driven codec: it throws
+ * only DecodeError, exactly when decodeDatagram does and with its message; otherwise every
+ * route equals routeView of the generically decoded message.
+ */
+function checkRoutes(bytes: Uint8Array, keep?: unknown[]): Failure | undefined {
+  const out: Route[] = [];
+  let fastErr: unknown;
+  try {
+    decodeRoutes(bytes, 0, bytes.length, undefined, routeNamer, out);
+  } catch (e) {
+    fastErr = e;
+  }
+  keep?.push(out);
+  let generic: NlDatagram | undefined;
+  let genericErr: unknown;
+  try {
+    generic = decodeDatagram(bytes, rtnetlink);
+  } catch (e) {
+    genericErr = e;
+  }
+  if (fastErr !== undefined) {
+    const bad = onlyDecodeError('decodeRoutes', fastErr);
+    if (bad) return bad;
+    if (genericErr === undefined) return { kind: 'fastpath', detail: `decodeRoutes threw ${describe(fastErr)}, decodeDatagram did not` };
+    if ((fastErr as Error).message !== (genericErr as Error).message) {
+      return { kind: 'fastpath', detail: `decodeRoutes threw "${(fastErr as Error).message}", decodeDatagram "${(genericErr as Error).message}"` };
+    }
+    return undefined;
+  }
+  if (genericErr !== undefined) return { kind: 'fastpath', detail: `decodeDatagram threw ${describe(genericErr)}, decodeRoutes did not` };
+  const want = generic!.messages.flatMap((m) => {
+    if (m.type !== 24 && m.type !== 25) return [];
+    const v = routeView(m, routeNamer);
+    return v ? [v] : [];
+  });
+  if (want.length !== out.length) return { kind: 'fastpath', detail: `decodeRoutes gave ${out.length} routes, routeView ${want.length}` };
+  for (let k = 0; k < out.length; k++) {
+    const a = routeText(out[k]!);
+    const b = routeText(want[k]!);
+    if (a !== b) return { kind: 'fastpath', detail: `route ${k} differs: ${a.slice(0, 200)} vs ${b.slice(0, 200)}` };
+  }
+  return undefined;
 }
 
 function onlyDecodeError(what: string, e: unknown): Failure | undefined {
@@ -392,6 +449,12 @@ export const targets: Target[] = [
     generate: (rng, g) => ({ bytes: g.route(rng) }),
     decode: (i) => quiet(() => decodeDatagram(i.bytes!, rtnetlink)),
     check: (i, keep) => checkDatagram(i.bytes!, rtnetlink, keep),
+  },
+  {
+    name: 'routes', weight: 10,
+    generate: (rng, g) => ({ bytes: g.route(rng) }),
+    decode: (i) => quiet(() => decodeRoutes(i.bytes!, 0, i.bytes!.length, undefined, routeNamer, [])),
+    check: (i, keep) => checkRoutes(i.bytes!, keep),
   },
   {
     name: 'extack', weight: 10,
