@@ -673,4 +673,38 @@ describe.skipIf(skipReason !== null)('nlsock in a private network namespace', ()
     await ticks(10);
     expect(fdCount()).toBe(before);
   });
+
+  it('tears down workers terminated while a pool thread reads their dump, leaking nothing', async () => {
+    // Each worker starts link dumps read by recvManyAsync, one after another, and is
+    // terminated while reads are in flight: the socket struct outlives the fd until the read
+    // returns, and the environment still goes.
+    const run = async (): Promise<void> => {
+      const worker = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         const nl = require(require.resolve('node-gyp-build', { paths: [workerData.root] }))(workerData.root);
+         const fd = nl.open(0, workerData.nsFd);
+         nl.bind(fd, 0, 0);
+         const req = Buffer.from(workerData.req);
+         const buf = new Uint8Array(4 * 32768), meta = new Uint32Array(16);
+         let reads = 0;
+         const again = () => {
+           nl.send(fd, req, 0, req.length, 0, 0);
+           nl.recvManyAsync(fd, buf, 32768, 4, 0, meta, () => { if (++reads === 3) parentPort.postMessage('reading'); again(); });
+         };
+         again();`,
+        { eval: true, workerData: { root, nsFd, req: getLinkDump(1) } },
+      );
+      await new Promise<void>((res, rej) => {
+        worker.once('message', () => res());
+        worker.once('error', rej);
+      });
+      expect(await worker.terminate()).toBe(1);
+    };
+    await run();
+    await ticks(10);
+    const before = fdCount();
+    for (let i = 0; i < 10; i++) await run();
+    await ticks(10);
+    expect(fdCount()).toBe(before);
+  });
 });

@@ -81,8 +81,9 @@ typedef struct nl_socket {
   napi_async_context async;
   struct shim *shim;
   struct nl_socket *next;
-  int reads;    /* recvManyAsync calls not completed yet */
-  bool closing; /* close() came while reads > 0: released by the last one */
+  int reads;     /* recvManyAsync calls not completed yet: they hold the struct */
+  bool closing;  /* close() came while reads > 0: released by the last one */
+  bool released; /* fd closed and handle closing: freed once both are done */
 } nl_socket;
 
 /* Per loaded copy of the addon (one per Node environment). */
@@ -215,12 +216,22 @@ static int close_fd(int fd) {
   return 0;
 }
 
+/* Frees a released socket once nothing uses the struct: neither libuv (its
+ * handle closing) nor a pool thread (a recvManyAsync in flight, which can
+ * outlive the fd when the environment is torn down). */
+static void maybe_free(nl_socket *s) {
+  if (s->released && !s->has_handle && s->reads == 0) free(s);
+}
+
 static void on_handle_closed(uv_handle_t *handle) {
   nl_socket *s = handle->data;
   shim *sh = s->shim;
   if (s->callback != NULL) napi_delete_reference(sh->env, s->callback);
   if (s->async != NULL) napi_async_destroy(sh->env, s->async);
-  free(s);
+  s->callback = NULL;
+  s->async = NULL;
+  s->has_handle = false;
+  maybe_free(s);
   if (--sh->handles == 0 && sh->teardown != NULL) {
     napi_remove_async_cleanup_hook(sh->teardown);
     free(sh);
@@ -232,10 +243,11 @@ static void on_handle_closed(uv_handle_t *handle) {
  * while the descriptor number still means this socket. */
 static int release_socket(nl_socket *s) {
   int fd = s->fd;
+  s->released = true;
   if (s->has_handle)
     uv_close((uv_handle_t *)&s->poll, on_handle_closed);
   else
-    free(s);
+    maybe_free(s);
   return close_fd(fd);
 }
 
@@ -475,8 +487,9 @@ static void recv_job_complete(napi_env env, napi_status status, void *arg) {
   napi_value cb, self, res, ignored;
   int result = status == napi_ok ? j->result : -ECANCELED;
   s->reads--;
-  bool closed = s->closing;
-  if (closed && s->reads == 0) release_socket(s);
+  bool closed = s->closing || s->released;
+  if (s->released) maybe_free(s);
+  else if (s->closing && s->reads == 0) release_socket(s);
   if (!closed && napi_get_reference_value(env, j->cb, &cb) == napi_ok && cb != NULL &&
       napi_get_global(env, &self) == napi_ok && napi_create_int32(env, result, &res) == napi_ok) {
     if (napi_call_function(env, self, cb, 1, &res, &ignored) == napi_pending_exception) {
