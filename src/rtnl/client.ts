@@ -309,32 +309,46 @@ class RequestWriter {
   }
 
   /**
-   * Appends one request: `fast` (a writer of route-encode.ts: length, 0 for the generic
-   * path) with the cached names, else `make`. Synchronous (undefined) unless a name has
-   * to be looked up first (a promise). Throws the generic path's EncodeError /
-   * NetlinkError (ENODEV); nothing is appended then.
+   * One request per item: `fast` (a writer of route-encode.ts: length, 0 for the generic
+   * path) with the cached names, else `make` (an await only for a name not looked up yet).
+   * An item whose options cannot be built (EncodeError, ENODEV) goes to `failed` and is
+   * not written. Returns the indexes of the items written, in order.
    */
-  add(devs: Devices, fast: (r: DevResolver, buf: Uint8Array, view: DataView, off: number) => number,
-    make: (r: DevResolver) => BuiltRequest): Promise<void> | undefined {
-    this.#room(ROUTE_REQUEST_MAX);
-    let n = 0;
-    try {
-      n = fast(devs.resolver, this.#buf, this.#view, this.#off);
-    } catch (err) {
-      if (!(err instanceof MissingDevice)) throw err;
+  async writeAll<T>(devs: Devices, items: readonly T[],
+    fast: (o: T, r: DevResolver, buf: Uint8Array, view: DataView, off: number) => number,
+    make: (o: T, r: DevResolver) => BuiltRequest,
+    failed: (i: number, err: NetlinkError | EncodeError) => void): Promise<number[]> {
+    const index: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const o = items[i]!;
+      try {
+        this.#room(ROUTE_REQUEST_MAX);
+        let n = 0;
+        try {
+          n = fast(o, devs.resolver, this.#buf, this.#view, this.#off);
+        } catch (err) {
+          if (!(err instanceof MissingDevice)) throw err;
+        }
+        if (n > 0) {
+          this.#off += n;
+          this.#ends.push(this.#off);
+        } else {
+          let b: BuiltRequest;
+          try {
+            b = make(o, devs.resolver);
+          } catch (err) {
+            if (!(err instanceof MissingDevice)) throw err;
+            b = await build(devs, (r) => make(o, r));
+          }
+          this.#encode(b);
+        }
+        index.push(i);
+      } catch (err) {
+        if (err instanceof NetlinkError || err instanceof EncodeError) failed(i, err);
+        else throw err;
+      }
     }
-    if (n > 0) {
-      this.#off += n;
-      this.#ends.push(this.#off);
-      return undefined;
-    }
-    try {
-      this.#encode(make(devs.resolver));
-      return undefined;
-    } catch (err) {
-      if (!(err instanceof MissingDevice)) throw err;
-      return build(devs, make).then((b) => this.#encode(b));
-    }
+    return index;
   }
 
   #encode(b: BuiltRequest): void {
@@ -418,18 +432,8 @@ export class RouteApi {
     const devs = this.#devs;
     const results: GetResult[] = new Array(queries.length);
     const w = new RequestWriter(queries.length);
-    const index: number[] = [];
-    for (let i = 0; i < queries.length; i++) {
-      const o = queries[i]!;
-      try {
-        const p = w.add(devs, (r, buf, view, off) => writeRouteGetRequest(o, r, 0, buf, view, off), (r) => routeGetRequest(o, r));
-        if (p) await p;
-        index.push(i);
-      } catch (err) {
-        if (err instanceof NetlinkError || err instanceof EncodeError) results[i] = { ok: false, error: err };
-        else throw err;
-      }
-    }
+    const index = await w.writeAll(devs, queries, (o, r, buf, view, off) => writeRouteGetRequest(o, r, 0, buf, view, off),
+      routeGetRequest, (i, error) => { results[i] = { ok: false, error }; });
     const opts: BatchOptions & { raw: true } = { ...callOpts(`route get (${index.length} queries)`, co), ack: false, raw: true };
     const res = await devs.socket.requestBatch(w.messages(), opts);
     for (let k = 0; k < res.length; k++) {
@@ -512,24 +516,13 @@ export class RouteApi {
   async addMany(routes: RouteOptions[], opts: CallOptions & { op?: RouteOp } = {}): Promise<BulkResult[]> {
     const op = opts.op ?? 'add';
     const devs = this.#devs;
-    const resolver = devs.resolver;
     const results: BulkResult[] = new Array(routes.length);
     // Every request written back to back into one buffer (writeRouteRequest, else the
     // generic encoder), which the socket numbers and sends from in place: no message
     // object per route.
     const w = new RequestWriter(routes.length);
-    const index: number[] = [];
-    for (let i = 0; i < routes.length; i++) {
-      const o = routes[i]!;
-      try {
-        const p = w.add(devs, (r, buf, view, off) => writeRouteRequest(op, o, r, 0, buf, view, off), (r) => routeRequest(op, o, r));
-        if (p) await p;
-        index.push(i);
-      } catch (err) {
-        if (err instanceof NetlinkError || err instanceof EncodeError) results[i] = { ok: false, error: err };
-        else throw err;
-      }
-    }
+    const index = await w.writeAll(devs, routes, (o, r, buf, view, off) => writeRouteRequest(op, o, r, 0, buf, view, off),
+      (o, r) => routeRequest(op, o, r), (i, error) => { results[i] = { ok: false, error }; });
     const res = await devs.socket.requestBatch(w.messages(), callOpts(`route ${op} (${index.length} routes)`, opts));
     for (let k = 0; k < res.length; k++) {
       const r = res[k]!;
