@@ -114,8 +114,6 @@ interface Ctx {
   base: Record<Family, number>;
 }
 
-type Cpu = { cpuSeconds?: number };
-
 /** `ref ARGS` inside the namespace. */
 function refRun<T>(c: Ctx, args: readonly (string | number)[]): Promise<T & { proc: { cpuSeconds?: number; maxRss?: number } }> {
   return runJSON<T>('ip', ['netns', 'exec', c.ns.name, c.ref, ...args.map(String)]);

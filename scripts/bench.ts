@@ -40,7 +40,7 @@ import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { decodeDatagram, type NlMsg } from '../src/netlink/message.js';
+import { decodeDatagram } from '../src/netlink/message.js';
 import { datagramToJSON } from '../src/netlink/json.js';
 import { rtnetlink } from '../src/rtnl/protocol.js';
 import { routeView, type DevNamer, type Route } from '../src/rtnl/request.js';

@@ -43,7 +43,7 @@ import {
   type RouteOptions, type RouteListOptions, type RouteOp, type Link, type Addr,
   type AddrOptions, type AddrListOptions, type Rule, type RuleOptions, type IpFamily,
   type Neigh, type NeighListOptions, MissingDevice, routeGetRequest, routeRequest,
-  routeListRequest, type RouteFilter, routeMatches, routeView, routeIfindexes, linkListRequest, linkGetRequest,
+  routeListRequest, type RouteFilter, routeView, routeIfindexes, linkListRequest, linkGetRequest,
   linkView, addrRequest, addrListRequest, addrView, ruleRequest, ruleListRequest, ruleView,
   neighListRequest, neighView,
 } from './request.js';

@@ -242,7 +242,7 @@ describe('request', () => {
   });
 
   it('rejects with NetlinkError: errno, code, ext-ack message, attribute name (capped echo)', async () => {
-    const { fake, sock, ks, port } = setup();
+    const { fake, sock, ks } = setup();
     const p = sock.request(routeAdd('198.51.100.0', { prefsrc: '203.0.113.77', oif: 3 }),
       { what: 'route add 198.51.100.0/24' });
     const [req] = sent(ks);

@@ -19,7 +19,7 @@ import {
   IFA_PROTO,
   type AddrAttrs, type Ifaddrmsg,
 } from '../../src/rtnl/addr.js';
-import { type Capture, recordings } from '../fixtures/tables/lab.js';
+import { type Capture } from '../fixtures/tables/lab.js';
 import { fixture, describeLive } from '../helpers/tables.js';
 import { decodeError as decodeErrorIn } from '../helpers/decode.js';
 import { annotated } from '../helpers/annotated.js';
