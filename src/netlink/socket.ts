@@ -844,7 +844,7 @@ export class NetlinkSocket {
   #turnScheduled = false;
   readonly #dumpHooks = {
     pulled: (op: DumpOp): void => {
-      if (op.chunks.length < DUMP_HIGH_WATER && this.#readAsync()) return;
+      if (this.#readAsync()) return;
       if (op.chunks.length <= DUMP_LOW_WATER) this.#updatePolling();
     },
     abandon: (op: DumpOp): void => this.#abandonDump(op),
@@ -954,6 +954,26 @@ export class NetlinkSocket {
    * for a reply that cannot be decoded. Use {@link dump} for dumps: the kernel runs one
    * dump per socket at a time and only `dump`/`dumpAll` queue them.
    */
+  request(msg: OutgoingMessage, opts: RequestOptions = {}): Promise<NlMsg[]> {
+    return new Promise<NlMsg[]>((resolve, reject) => {
+      const ack = opts.ack ?? true;
+      const m = this.#outgoing(msg, NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
+      const info = this.#info(m.type, opts);
+      let timeout: number;
+      let len: number;
+      try {
+        timeout = opts.timeout === undefined ? this.#defaultTimeout : checkTimeout('timeout', opts.timeout);
+        len = messageLength(m, this.protocol);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      const op = new RequestOp(m, info, timeout, opts.signal, ack, resolve, reject);
+      op.len = len;
+      this.#submit(op);
+    });
+  }
+
   /**
    * {@link request} for a message the caller has encoded (a fast encoder of its own):
    * `bytes[0, len)` is one whole netlink message, copied at once (`bytes` may be reused when
@@ -978,42 +998,12 @@ export class NetlinkSocket {
       }
       const enc = this.#copy(bytes, 0, len);
       setU16he(enc, 6, u16he(enc, 6) | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
-      const info: RequestInfo = { type: typeName(u16he(enc, 4), this.protocol), seq: 0 };
-      if (opts.what !== undefined) info.what = opts.what;
-      const op = new RequestOp(this.#encodedMsg, info, timeout, opts.signal, ack,
+      const op = new RequestOp(this.#encodedMsg, this.#info(u16he(enc, 4), opts), timeout, opts.signal, ack,
         resolve as unknown as (r: NlMsg[]) => void, reject);
       op.encoded = enc;
       op.len = len;
       op.raw = true;
-      if (this.#closed) {
-        reject(this.#closedError(op));
-        return;
-      }
-      this.#start(op);
-    });
-  }
-
-  request(msg: OutgoingMessage, opts: RequestOptions = {}): Promise<NlMsg[]> {
-    return new Promise<NlMsg[]>((resolve, reject) => {
-      const ack = opts.ack ?? true;
-      const m = this.#outgoing(msg, NLM_F_REQUEST | (ack ? NLM_F_ACK : 0));
-      const info = this.#info(m, opts);
-      let timeout: number;
-      let len: number;
-      try {
-        timeout = opts.timeout === undefined ? this.#defaultTimeout : checkTimeout('timeout', opts.timeout);
-        len = messageLength(m, this.protocol);
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      const op = new RequestOp(m, info, timeout, opts.signal, ack, resolve, reject);
-      op.len = len;
-      if (this.#closed) {
-        reject(this.#closedError(op));
-        return;
-      }
-      this.#start(op);
+      this.#submit(op);
     });
   }
 
@@ -1215,8 +1205,8 @@ export class NetlinkSocket {
     return m;
   }
 
-  #info(m: NlMsg, opts: RequestOptions): RequestInfo {
-    const info: RequestInfo = { type: typeName(m.type, this.protocol), seq: 0 };
+  #info(type: number, opts: RequestOptions): RequestInfo {
+    const info: RequestInfo = { type: typeName(type, this.protocol), seq: 0 };
     if (opts.what !== undefined) info.what = opts.what;
     return info;
   }
@@ -1227,8 +1217,15 @@ export class NetlinkSocket {
     return this.#seq;
   }
 
-  /** Sends a request now when a slot is free and nothing queues before it, else via #begin. */
-  #start(op: RequestOp): void {
+  /**
+   * A new request: rejected when the socket is closed, sent now when a slot is free and
+   * nothing queues before it, else via #begin.
+   */
+  #submit(op: RequestOp): void {
+    if (this.#closed) {
+      op.reject(this.#closedError(op));
+      return;
+    }
     if (op.signal === undefined && this.#slotWaiters.length === 0 && this.#slotsUsed < this.#maxInFlight) {
       this.#slotsUsed++;
       op.holdsSlot = true;
@@ -1609,7 +1606,7 @@ export class NetlinkSocket {
   #newDump(msg: Omit<NlMsg, 'seq' | 'pid'>, opts: DumpOptions, mode: DumpMode,
     onCollected?: (r: CollectedDump | Error) => void): DumpOp {
     const m = this.#outgoing(msg, NLM_F_REQUEST | NLM_F_DUMP);
-    const info = this.#info(m, opts);
+    const info = this.#info(m.type, opts);
     const timeout = checkTimeout('timeout', opts.timeout ?? this.#defaultTimeout);
     return new DumpOp(m, info, timeout, opts.signal, mode, this.#dumpHooks, onCollected);
   }
@@ -1846,16 +1843,16 @@ export class NetlinkSocket {
 
   /** A data reply of batch member `index` (decoded, or bytes with `raw`). */
   #batchReply(batch: Batch, c: BatchChunk, seq: number, index: number, reply: NlMsg | Uint8Array, flags: number): void {
-    if (!batch.ack && !(flags & NLM_F_MULTI) && batch.replies?.has(index) !== true) {
+    const last = !batch.ack && !(flags & NLM_F_MULTI);
+    const earlier = batch.replies?.get(index);
+    if (last && !earlier) {
       // The one reply that ends the message (a get's answer): no list kept in between.
       this.#batchDone(batch, c, seq, index, { ok: true, replies: [reply as NlMsg] });
       return;
     }
-    const replies = batch.replies ??= new Map();
-    const list = replies.get(index);
-    if (list) list.push(reply);
-    else replies.set(index, [reply]);
-    if (!batch.ack && !(flags & NLM_F_MULTI)) this.#batchDone(batch, c, seq, index, undefined);
+    if (earlier) earlier.push(reply);
+    else (batch.replies ??= new Map()).set(index, [reply]);
+    if (last) this.#batchDone(batch, c, seq, index, undefined);
   }
 
   /** Records the result of message `index` (undefined: ACKed), ending its chunk and the batch in turn. */
@@ -1949,29 +1946,27 @@ export class NetlinkSocket {
    */
   #readMax(): number {
     const d = this.#dumpActive;
-    // A request or two waiting (a change awaited at a time): their replies, not 16 slots
-    // for recvmmsg(2) to set up.
-    if (this.#requestsWaiting > 0 && this.#requestsWaiting <= 2 && !d && this.#subs.size === 0) {
-      return Math.min(this.#slots, 2 * this.#requestsWaiting);
+    if (this.#subs.size === 0 && (!d || (d.mode === 'stream' && this.#dumpQueue.length === 0))) {
+      // Nothing comes unasked: no more slots than replies can come (a request's answer and
+      // its ACK; a streamed dump's consumer no more than DUMP_HIGH_WATER behind), so that a
+      // change awaited at a time does not have recvmmsg(2) set up 16 slots.
+      if (!d) return Math.min(this.#slots, Math.max(1, 2 * this.#requestsWaiting));
+      if (this.#requestsWaiting === 0) return Math.min(this.#slots, Math.max(1, DUMP_HIGH_WATER - d.chunks.length));
     }
-    if (this.#requestsWaiting > 0 || this.#subs.size > 0 || !d || d.mode !== 'stream' || this.#dumpQueue.length > 0) {
-      return this.#slots;
-    }
-    return Math.min(this.#slots, Math.max(1, DUMP_HIGH_WATER - d.chunks.length));
+    return this.#slots;
   }
 
   /**
    * Whether the next read may run on a pool thread: a streamed dump is all the socket waits
-   * for (no request, batch, subscription or datagram read ahead), and its consumer is not
-   * DUMP_HIGH_WATER datagrams behind. The kernel makes a dump inside the reads: on a thread
+   * for (no request, batch, subscription or datagram read ahead); how many it may read is
+   * #readAsync's (DUMP_HIGH_WATER). The kernel makes a dump inside the reads: on a thread
    * of its own that work runs beside the consumer's decoding, on the other core.
    */
   #asyncEligible(): boolean {
     const d = this.#dumpActive;
     return d !== undefined && d.mode === 'stream' && d.sent && !d.done && !d.kernelDone
       && this.#requestsWaiting === 0 && this.#subs.size === 0 && this.#batches.size === 0
-      && this.#pending.length === 0 && this.#pendingOverrun === undefined && this.#sOff === 0
-      && d.chunks.length < DUMP_HIGH_WATER;
+      && this.#pending.length === 0 && this.#pendingOverrun === undefined && this.#sOff === 0;
   }
 
   /**
@@ -2014,11 +2009,7 @@ export class NetlinkSocket {
       this.#readAsync(n);
       this.#draining = true;
       try {
-        for (let i = 0; i < n && !this.#closed; i++) {
-          const len = meta[4 * i]!;
-          const at = i * slot;
-          this.#onDatagram(buf.subarray(at, at + Math.min(len, slot)), len, meta[4 * i + 1]!, meta[4 * i + 2]!);
-        }
+        this.#dispatchSlots(buf, slot, meta, n);
       } finally {
         this.#draining = false;
       }
@@ -2092,13 +2083,8 @@ export class NetlinkSocket {
         const slot = this.#slot;
         const meta = this.#meta;
         const n = this.#binding.recvMany(this.#fd, rbuf, slot, this.#readMax(), this.#recvFlags, meta);
-        if (n > 0) {
-          for (let i = 0; i < n && !this.#closed; i++) {
-            const len = meta[4 * i]!;
-            const at = i * slot;
-            this.#onDatagram(rbuf.subarray(at, at + Math.min(len, slot)), len, meta[4 * i + 1]!, meta[4 * i + 2]!);
-          }
-        } else if (n === this.#eagain) {
+        if (n > 0) this.#dispatchSlots(rbuf, slot, meta, n);
+        else if (n === this.#eagain) {
           reachedEnd = true;
           break;
         } else if (n === this.#enobufs) overrun = true;
@@ -2216,6 +2202,15 @@ export class NetlinkSocket {
       this.#pendingOverrun = undefined;
       // Read to EAGAIN after the overrun: the requests then in flight lost their replies.
       this.#onOverrun(true, victims);
+    }
+  }
+
+  /** The `n` datagrams a recvMany read into slots of `buf` (their lengths and senders in `meta`). */
+  #dispatchSlots(buf: Uint8Array, slot: number, meta: Uint32Array, n: number): void {
+    for (let i = 0; i < n && !this.#closed; i++) {
+      const len = meta[4 * i]!;
+      const at = i * slot;
+      this.#onDatagram(buf.subarray(at, at + Math.min(len, slot)), len, meta[4 * i + 1]!, meta[4 * i + 2]!);
     }
   }
 

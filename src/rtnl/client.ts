@@ -282,6 +282,36 @@ function send(devs: Devices, o: object, make: (r: DevResolver) => BuiltRequest, 
 
 function nothing(): void {}
 
+/** Where a request written straight to bytes goes first (the socket copies it at once). */
+const fastBuf = new Uint8Array(ROUTE_REQUEST_MAX);
+const fastView = new DataView(fastBuf.buffer);
+
+/**
+ * {@link send} for the paths with a writer straight to bytes (route-encode.ts): the request
+ * written by `write` (0: its options need the generic path) and answered as bytes, handed
+ * to `then`. The generic way instead when the writer does not take the options or a name
+ * is not looked up yet, and after a stale name (ENODEV: the names are forgotten first).
+ */
+function sendFast<T>(devs: Devices, o: object, write: (r: DevResolver, buf: Uint8Array, view: DataView) => number,
+  what: string, co: CallOptions | undefined, ack: boolean, then: (replies: Uint8Array[]) => T | Promise<T>,
+  generic: () => Promise<T>): Promise<T> {
+  let n = 0;
+  try {
+    n = write(devs.resolver, fastBuf, fastView);
+  } catch (err) {
+    if (!(err instanceof MissingDevice)) return Promise.reject(err);
+  }
+  if (n <= 0) return generic();
+  const opts = callOpts(what, co);
+  if (!ack) opts.ack = false;
+  return devs.socket.requestEncoded(fastBuf, n, opts).then(then, (err: unknown) => {
+    const names = namedDevs(o);
+    if (!(err instanceof NetlinkError && err.code === 'ENODEV' && names.length)) throw err;
+    for (const name of names) devs.forget(name);
+    return generic();
+  });
+}
+
 /** One result of {@link RouteApi.getMany}, in the order of the queries. */
 export type GetResult = { ok: true; route: Route } | { ok: false; error: NetlinkError | EncodeError };
 
@@ -363,9 +393,6 @@ class RequestWriter {
   }
 }
 
-/** Where route.get and the route changes write their request (copied by the socket at once). */
-const getBuf = new Uint8Array(ROUTE_REQUEST_MAX);
-const getView = new DataView(getBuf.buffer);
 /** decodeRoutes' set of unknown interface indexes for a get reply (used synchronously). */
 const getMissing = new Set<number>();
 
@@ -402,23 +429,9 @@ export class RouteApi {
    */
   get(o: RouteGetOptions, co?: CallOptions): Promise<Route> {
     const devs = this.#devs;
-    // The request written straight to bytes and the reply decoded straight from them
-    // (writeRouteGetRequest, decodeRoutes); anything those leave to the generic path, a
-    // name not looked up yet, and a stale name (ENODEV) go the general way.
-    let n = 0;
-    try {
-      n = writeRouteGetRequest(o, devs.resolver, 0, getBuf, getView, 0);
-    } catch (err) {
-      if (!(err instanceof MissingDevice)) return Promise.reject(err);
-    }
-    if (n <= 0) return this.#getGeneric(o, co);
     const what = `route get ${String(o.dst)}`;
-    const opts = callOpts(what, co);
-    opts.ack = false;
-    return devs.socket.requestEncoded(getBuf, n, opts).then((replies) => routeOfReplies(devs, replies, what), (err: unknown) => {
-      if (err instanceof NetlinkError && err.code === 'ENODEV' && namedDevs(o).length) return this.#getGeneric(o, co);
-      throw err;
-    });
+    return sendFast(devs, o, (r, buf, view) => writeRouteGetRequest(o, r, 0, buf, view, 0), what, co, false,
+      (replies) => routeOfReplies(devs, replies, what), () => this.#getGeneric(o, co));
   }
 
   /**
@@ -491,20 +504,9 @@ export class RouteApi {
   }
 
   #modify(op: RouteOp, o: RouteOptions, co?: CallOptions): Promise<void> {
-    // Written straight to bytes where the fast writer takes the options (as route.get).
     const devs = this.#devs;
-    let n = 0;
-    try {
-      n = writeRouteRequest(op, o, devs.resolver, 0, getBuf, getView, 0);
-    } catch (err) {
-      if (!(err instanceof MissingDevice)) return Promise.reject(err);
-    }
-    const generic = (): Promise<void> => send(devs, o, (r) => routeRequest(op, o, r), co).then(nothing);
-    if (n <= 0) return generic();
-    return devs.socket.requestEncoded(getBuf, n, callOpts(`route ${op} ${String(o.dst)}`, co)).then(nothing, (err: unknown) => {
-      if (err instanceof NetlinkError && err.code === 'ENODEV' && namedDevs(o).length) return generic();
-      throw err;
-    });
+    return sendFast(devs, o, (r, buf, view) => writeRouteRequest(op, o, r, 0, buf, view, 0), `route ${op} ${String(o.dst)}`,
+      co, true, nothing, () => send(devs, o, (r) => routeRequest(op, o, r), co).then(nothing));
   }
 
   /**

@@ -794,6 +794,15 @@ describe.skipIf(skipReason !== null)('the transport under faults (real kernel, p
     });
 
     /** scripts/faults/unprivileged.ts in the namespace, under `setpriv` to nobody and then `wrap`. */
+    /** Whether uid 65534 may run `unshare FLAG`; says loudly that the test is skipped if not. */
+    function unshareWorks(flag: string, test: string): boolean {
+      const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', flag, 'true']);
+      if (probe.status === 0) return true;
+      console.warn(`\n!!! WARNING: SKIPPING the ${test} test: unprivileged \`unshare ${flag}\` fails here ` +
+        `(${probe.stderr.toString().trim()}).\n`);
+      return false;
+    }
+
     function unprivileged(wrap: string[]): { status: number | null; stderr: string; out?: Record<string, unknown> } {
       const cmd = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', ...wrap,
         'env', `HOME=${dir}`, `TMPDIR=${dir}`, tsx, join(root, 'scripts/faults/unprivileged.ts'), JSON.stringify(options())];
@@ -826,12 +835,7 @@ describe.skipIf(skipReason !== null)('the transport under faults (real kernel, p
     });
 
     it('uid 0 of a user namespace is no privilege over this one: the same refusals', () => {
-      const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Ur', 'true']);
-      if (probe.status !== 0) {
-        console.warn(`\n!!! WARNING: SKIPPING the user-namespace privilege test: unprivileged \`unshare -Ur\` fails here ` +
-          `(${probe.stderr.toString().trim()}).\n`);
-        return;
-      }
+      if (!unshareWorks('-Ur', 'user-namespace privilege')) return;
       const r = unprivileged(['unshare', '-Ur']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.out).toMatchObject({
@@ -847,12 +851,7 @@ describe.skipIf(skipReason !== null)('the transport under faults (real kernel, p
     });
 
     it('an unprivileged user in a namespace of its own (unshare -Urn) changes its routes: nlwire assumes no root', () => {
-      const probe = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'unshare', '-Urn', 'true']);
-      if (probe.status !== 0) {
-        console.warn(`\n!!! WARNING: SKIPPING the own-namespace privilege test: unprivileged \`unshare -Urn\` fails here ` +
-          `(${probe.stderr.toString().trim()}).\n`);
-        return;
-      }
+      if (!unshareWorks('-Urn', 'own-namespace privilege')) return;
       const r = unprivileged(['unshare', '-Urn']);
       expect(r.status, r.stderr).toBe(0);
       expect(r.out).toMatchObject({

@@ -441,25 +441,45 @@ static int recv_many(int fd, uint8_t *data, uint32_t slot, uint32_t max, int fla
  * Returns the number read, or -errno when none was (-EAGAIN: nothing queued).
  * An error met after the first datagram is kept by the kernel for the next
  * call, so an overrun (ENOBUFS) is never lost. */
-static napi_value nl_recv_many(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
+/* The arguments recvMany and recvManyAsync share: (fd, buf, slot, max, flags,
+ * metaOut). */
+typedef struct {
   int32_t fd, flags;
   uint32_t slot, max;
-  uint8_t *data, *meta;
+  uint8_t *data;
+  uint32_t *meta;
+} recv_args;
+
+/* Reads them from argv: 0; a TypeError pending (and 1) for a wrong type; -EFAULT
+ * when max slots (at most RECV_MANY_MAX) do not fit buf, or metaOut is short. */
+static int get_recv_args(napi_env env, napi_value *argv, bool async, recv_args *a) {
+  uint8_t *meta;
   size_t bytes, meta_bytes;
-  if (!get_args(env, info, 6, argv, NULL) ||
-      !arg_i32(env, argv[0], "recvMany: fd must be a number", &fd) ||
-      !arg_typed(env, argv[1], napi_uint8_array, "recvMany: buf must be a Uint8Array", &data, &bytes) ||
-      !arg_u32(env, argv[2], "recvMany: slot must be a number", &slot) ||
-      !arg_u32(env, argv[3], "recvMany: max must be a number", &max) ||
-      !arg_i32(env, argv[4], "recvMany: flags must be a number", &flags) ||
-      !arg_typed(env, argv[5], napi_uint32_array, "recvMany: metaOut must be a Uint32Array", &meta, &meta_bytes))
-    return NULL;
-  if (max > RECV_MANY_MAX) max = RECV_MANY_MAX;
-  if (slot == 0 || max == 0 || (uint64_t)slot * max > bytes ||
-      meta_bytes < (size_t)max * 4 * sizeof(uint32_t))
-    return num(env, -EFAULT);
-  return num(env, recv_many(fd, data, slot, max, flags, (uint32_t *)meta));
+  if (!arg_i32(env, argv[0], async ? "recvManyAsync: fd must be a number" : "recvMany: fd must be a number", &a->fd) ||
+      !arg_typed(env, argv[1], napi_uint8_array,
+                 async ? "recvManyAsync: buf must be a Uint8Array" : "recvMany: buf must be a Uint8Array", &a->data, &bytes) ||
+      !arg_u32(env, argv[2], async ? "recvManyAsync: slot must be a number" : "recvMany: slot must be a number", &a->slot) ||
+      !arg_u32(env, argv[3], async ? "recvManyAsync: max must be a number" : "recvMany: max must be a number", &a->max) ||
+      !arg_i32(env, argv[4], async ? "recvManyAsync: flags must be a number" : "recvMany: flags must be a number", &a->flags) ||
+      !arg_typed(env, argv[5], napi_uint32_array,
+                 async ? "recvManyAsync: metaOut must be a Uint32Array" : "recvMany: metaOut must be a Uint32Array", &meta, &meta_bytes))
+    return 1;
+  a->meta = (uint32_t *)meta;
+  if (a->max > RECV_MANY_MAX) a->max = RECV_MANY_MAX;
+  if (a->slot == 0 || a->max == 0 || (uint64_t)a->slot * a->max > bytes ||
+      meta_bytes < (size_t)a->max * 4 * sizeof(uint32_t))
+    return -EFAULT;
+  return 0;
+}
+
+static napi_value nl_recv_many(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  recv_args a;
+  if (!get_args(env, info, 6, argv, NULL)) return NULL;
+  int r = get_recv_args(env, argv, false, &a);
+  if (r > 0) return NULL;
+  if (r < 0) return num(env, r);
+  return num(env, recv_many(a.fd, a.data, a.slot, a.max, a.flags, a.meta));
 }
 
 /* A recvManyAsync call: recv_many on a thread of libuv's pool. The buffers are
@@ -513,37 +533,26 @@ static void recv_job_complete(napi_env env, napi_status status, void *arg) {
 static napi_value nl_recv_many_async(napi_env env, napi_callback_info info) {
   napi_value argv[7], name;
   shim *sh;
-  int32_t fd, flags;
-  uint32_t slot, max;
-  uint8_t *data, *meta;
-  size_t bytes, meta_bytes;
+  recv_args a;
   napi_valuetype t;
-  if (!get_args(env, info, 7, argv, &sh) ||
-      !arg_i32(env, argv[0], "recvManyAsync: fd must be a number", &fd) ||
-      !arg_typed(env, argv[1], napi_uint8_array, "recvManyAsync: buf must be a Uint8Array", &data, &bytes) ||
-      !arg_u32(env, argv[2], "recvManyAsync: slot must be a number", &slot) ||
-      !arg_u32(env, argv[3], "recvManyAsync: max must be a number", &max) ||
-      !arg_i32(env, argv[4], "recvManyAsync: flags must be a number", &flags) ||
-      !arg_typed(env, argv[5], napi_uint32_array, "recvManyAsync: metaOut must be a Uint32Array", &meta, &meta_bytes))
-    return NULL;
+  if (!get_args(env, info, 7, argv, &sh)) return NULL;
+  int r = get_recv_args(env, argv, true, &a);
+  if (r > 0) return NULL;
   if (napi_typeof(env, argv[6], &t) != napi_ok || t != napi_function) {
     type_error(env, "recvManyAsync: onDone must be a function");
     return NULL;
   }
-  if (max > RECV_MANY_MAX) max = RECV_MANY_MAX;
-  if (slot == 0 || max == 0 || (uint64_t)slot * max > bytes ||
-      meta_bytes < (size_t)max * 4 * sizeof(uint32_t))
-    return num(env, -EFAULT);
-  nl_socket *s = find_socket(sh, fd);
+  if (r < 0) return num(env, r);
+  nl_socket *s = find_socket(sh, a.fd);
   if (s == NULL) return num(env, -EBADF);
   recv_job *j = calloc(1, sizeof *j);
   if (j == NULL) return num(env, -ENOMEM);
   j->s = s;
-  j->data = data;
-  j->m = (uint32_t *)meta;
-  j->slot = slot;
-  j->max = max;
-  j->flags = flags;
+  j->data = a.data;
+  j->m = a.meta;
+  j->slot = a.slot;
+  j->max = a.max;
+  j->flags = a.flags;
   if (napi_create_reference(env, argv[1], 1, &j->buf) != napi_ok ||
       napi_create_reference(env, argv[5], 1, &j->meta) != napi_ok ||
       napi_create_reference(env, argv[6], 1, &j->cb) != napi_ok ||
