@@ -1176,10 +1176,15 @@ export class NetlinkSocket {
    * Idempotent.
    */
   close(): void {
+    this.#shutDown((op) => this.#closedError(op), (b) => new TimeoutError(`${b.opts.what ?? 'batch'}: socket closed`,
+      { type: 'batch', seq: 0, ...(b.opts.what ? { what: b.opts.what } : {}) }));
+  }
+
+  /** close() and #fatal: everything fails with its error, subscriptions end, the fd closes. */
+  #shutDown(opError: (op: Op) => Error, batchError: (b: Batch) => Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failEverything((op) => this.#closedError(op), (b) => new TimeoutError(`${b.opts.what ?? 'batch'}: socket closed`,
-      { type: 'batch', seq: 0, ...(b.opts.what ? { what: b.opts.what } : {}) }));
+    this.#failEverything(opError, batchError);
     for (const s of [...this.#subs]) s.end();
     this.#subs.clear();
     this.#polling = false;
@@ -2122,14 +2127,7 @@ export class NetlinkSocket {
   }
 
   #fatal(err: SyscallError): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#failEverything(() => err, () => err);
-    for (const s of [...this.#subs]) s.end();
-    this.#subs.clear();
-    this.#polling = false;
-    this.#clearRequestTimers();
-    this.#binding.close(this.#fd);
+    this.#shutDown(() => err, () => err);
   }
 
   /**
