@@ -538,10 +538,25 @@ export class RouteApi {
   /**
    * `ip route show`: routes of table main (or `table`, or every table with `'all'`), of
    * both families unless `family` says, streamed. Cloned (cache) entries are left out.
+   * `for await (const route of nl.route.list())` takes them one at a time;
+   * `for await (const routes of nl.route.list().pages())` a datagram's worth at a time (an
+   * array of up to a few hundred), without a promise per route: the same routes, in the
+   * same order, faster for dumps of many thousands.
    */
-  list(o: RouteListOptions = {}, co?: CallOptions): AsyncIterableIterator<Route> {
+  list(o: RouteListOptions = {}, co?: CallOptions): RouteListIterator {
     return new RouteList(this.#devs, o, co);
   }
+}
+
+/** What `route.list` returns: the routes one by one, or with {@link pages} in arrays. */
+export interface RouteListIterator extends AsyncIterableIterator<Route> {
+  /**
+   * The routes not taken yet, in arrays of those the kernel sent together (one datagram,
+   * never empty), in order. One consumer at a time: use either this or the iterator itself
+   * (after some routes were taken one by one, the first array holds the rest of their
+   * datagram). Ending the loop early ends the dump, as with the iterator.
+   */
+  pages(): AsyncIterableIterator<Route[]>;
 }
 
 /**
@@ -550,7 +565,7 @@ export class RouteApi {
  * one synchronous pass (decodeRoutes; an await only for an interface index not in the
  * map), then handed out from that array.
  */
-class RouteList implements AsyncIterableIterator<Route> {
+class RouteList implements RouteListIterator {
   #chunks: AsyncIterableIterator<Uint8Array> | undefined;
   #filter: RouteFilter | undefined;
   #buf: Route[] = [];
@@ -564,13 +579,20 @@ class RouteList implements AsyncIterableIterator<Route> {
     if (this.#pos < this.#buf.length) return Promise.resolve({ done: false, value: this.#buf[this.#pos++]! });
     if (this.#done) return Promise.resolve({ done: true, value: undefined });
     if (this.#filling) return this.#filling.then(() => this.next());
-    const p = this.#fill();
-    this.#filling = p;
-    return p.then((more): IteratorResult<Route> => {
-      this.#filling = undefined;
+    return this.#page().then((more): IteratorResult<Route> => {
       if (more) return { done: false, value: this.#buf[this.#pos++]! };
       this.#done = true;
       return { done: true, value: undefined };
+    });
+  }
+
+  /** #fill, noted in #filling while it runs; the iterator ends if it fails. */
+  #page(): Promise<boolean> {
+    const p = this.#fill();
+    this.#filling = p;
+    return p.then((more) => {
+      this.#filling = undefined;
+      return more;
     }, (err: unknown) => {
       this.#filling = undefined;
       this.#finish();
@@ -622,6 +644,28 @@ class RouteList implements AsyncIterableIterator<Route> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Route> {
     return this;
+  }
+
+  pages(): AsyncIterableIterator<Route[]> {
+    const pages: AsyncIterableIterator<Route[]> = {
+      next: async (): Promise<IteratorResult<Route[]>> => {
+        if (this.#filling) await this.#filling;
+        if (this.#pos < this.#buf.length || (!this.#done && await this.#page())) {
+          const page = this.#pos === 0 ? this.#buf : this.#buf.slice(this.#pos);
+          this.#buf = [];
+          this.#pos = 0;
+          return { done: false, value: page };
+        }
+        this.#done = true;
+        return { done: true, value: undefined };
+      },
+      return: (): Promise<IteratorResult<Route[]>> => {
+        this.#finish();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]: () => pages,
+    };
+    return pages;
   }
 }
 

@@ -313,6 +313,12 @@ class NlwireImpl {
         for await (const r of nl.route.list({ family, table: 'all' })) {
           addRouteFields(s, { dst: r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif, priority: r.metric }, r.table);
         }
+      } else if (api === 'client-pages') {
+        for await (const page of nl.route.list({ family, table: 'all' }).pages()) {
+          for (const r of page) {
+            addRouteFields(s, { dst: r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif, priority: r.metric }, r.table);
+          }
+        }
       } else {
         const msg = {
           type: RTM_GETROUTE, flags: 0,
