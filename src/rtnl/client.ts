@@ -396,22 +396,34 @@ class RequestWriter {
 /** decodeRoutes' set of unknown interface indexes for a get reply (used synchronously). */
 const getMissing = new Set<number>();
 
-/** The route of a get's replies (as bytes), with interface names looked up if need be. */
-function routeOfReplies(devs: Devices, replies: Uint8Array[], what: string | (() => string)): Route | Promise<Route> {
-  const out: Route[] = [];
+/** routeOfReplies' array for decodeRoutes (used synchronously, emptied before and after). */
+const getOut: Route[] = [];
+
+/**
+ * The route of a get's replies (as bytes), with interface names looked up if need be;
+ * undefined when they hold none (see {@link noRoute}).
+ */
+function routeOfReplies(devs: Devices, replies: Uint8Array[]): Route | Promise<Route> | undefined {
   for (const b of replies) {
     getMissing.clear();
-    decodeRoutes(b, 0, b.length, undefined, devs.name, out, getMissing, true);
-    if (out.length === 0) continue;
-    if (getMissing.size === 0) return out[0]!;
+    getOut.length = 0;
+    decodeRoutes(b, 0, b.length, undefined, devs.name, getOut, getMissing, true);
+    if (getOut.length === 0) continue;
+    const route = getOut[0]!;
+    getOut.length = 0;
+    if (getMissing.size === 0) return route;
     return devs.ensure([...getMissing]).then(() => {
       const again: Route[] = [];
       decodeRoutes(b, 0, b.length, undefined, devs.name, again, undefined, true);
       return again[0]!;
     });
   }
-  throw new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what: typeof what === 'string' ? what : what() },
-    { msg: 'no route in the reply' });
+  return undefined;
+}
+
+/** The error of a get answered without a route. */
+function noRoute(what: string): NetlinkError {
+  return new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what }, { msg: 'no route in the reply' });
 }
 
 /** `nl.route`: `ip route get|add|replace|append|change|del|show`. */
@@ -431,7 +443,7 @@ export class RouteApi {
     const devs = this.#devs;
     const what = `route get ${String(o.dst)}`;
     return sendFast(devs, o, (r, buf, view) => writeRouteGetRequest(o, r, 0, buf, view, 0), what, co, false,
-      (replies) => routeOfReplies(devs, replies, what), () => this.#getGeneric(o, co));
+      (replies) => routeOfReplies(devs, replies) ?? Promise.reject(noRoute(what)), () => this.#getGeneric(o, co));
   }
 
   /**
@@ -452,14 +464,14 @@ export class RouteApi {
     for (let k = 0; k < res.length; k++) {
       const r = res[k]!;
       const i = index[k]!;
-      const what = (): string => `route get ${String(queries[i]!.dst)}`;
       if (!r.ok) {
-        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: what() }, r.error.extack) };
+        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: `route get ${String(queries[i]!.dst)}` }, r.error.extack) };
         continue;
       }
       try {
-        const route = routeOfReplies(devs, r.replies, what);
-        results[i] = { ok: true, route: route instanceof Promise ? await route : route };
+        const route = routeOfReplies(devs, r.replies);
+        results[i] = route === undefined ? { ok: false, error: noRoute(`route get ${String(queries[i]!.dst)}`) }
+          : { ok: true, route: route instanceof Promise ? await route : route };
       } catch (err) {
         if (err instanceof NetlinkError) results[i] = { ok: false, error: err };
         else throw err;

@@ -111,8 +111,12 @@ class DecodedRoute {
       this.#off = 0;
       return;
     }
-    this.#raw = run.copy ??= Uint8Array.prototype.slice.call(run.bytes, run.start, run.end);
-    this.#off = o - run.start;
+    if (run.copy === undefined) {
+      run.copy = Uint8Array.prototype.slice.call(run.bytes, run.start, run.end);
+      run.shift = run.start;
+    }
+    this.#raw = run.copy;
+    this.#off = o - run.shift;
     // Read before calling `name`, which could decode again.
     const { v4, dstAddr, src, gateway, prefsrc, oif, iif, table, priority, pref, expires, expiresLen, uid, mark,
       ipproto, sport, dport, nhid, cacheinfo } = scan;
@@ -221,7 +225,10 @@ interface Run {
   readonly view: DataView;
   readonly start: number;
   readonly end: number;
+  /** `bytes` itself when they are owned, else the copy once made. */
   copy: Uint8Array | undefined;
+  /** Where offset 0 of `copy` lies in `bytes`. */
+  shift: number;
 }
 
 /**
@@ -283,7 +290,7 @@ export function decodeRoutes(bytes: Uint8Array, start: number, end: number, filt
     throw new RangeError(`decodeRoutes: [${start}, ${end}) is not a range of the ${bytes.length} bytes`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const run: Run = { bytes, view, start, end, copy: owned ? bytes.subarray(start, end) : undefined };
+  const run: Run = { bytes, view, start, end, copy: owned ? bytes : undefined, shift: 0 };
   let o = start;
   while (end - o >= NLMSG_HDRLEN) {
     const len = view.getUint32(o, LITTLE_ENDIAN);
@@ -323,7 +330,7 @@ export function fastPathTakes(bytes: Uint8Array, off = 0): boolean {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = view.getUint32(off, LITTLE_ENDIAN);
   if (len > bytes.length - off || !isRoute(view.getUint16(off + 4, LITTLE_ENDIAN))) return false;
-  return scanRoute({ bytes, view, start: 0, end: bytes.length, copy: undefined }, off, len);
+  return scanRoute({ bytes, view, start: 0, end: bytes.length, copy: undefined, shift: 0 }, off, len);
 }
 
 function allZero(b: Uint8Array, start: number, end: number): boolean {
