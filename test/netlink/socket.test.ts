@@ -278,6 +278,36 @@ describe('request', () => {
     sock.close();
   });
 
+  it('reads with no more recvmmsg slots than datagrams can answer: one without ACK, two with', async () => {
+    const { fake, sock, port } = setup();
+    const maxes: number[] = [];
+    const recvMany = fake.recvMany.bind(fake);
+    fake.recvMany = (fd, buf, slot, max, flags, meta) => {
+      maxes.push(max);
+      return recvMany(fd, buf, slot, max, flags, meta);
+    };
+    fake.onSend = (s, bytes) => {
+      for (const req of decodeDatagram(bytes, rtnetlink).messages) {
+        const reply = [routeMsg(req, port, '192.0.2.9')];
+        if (req.flags & NLM_F_ACK) reply.push(errorFor(req, port));
+        for (const m of reply) fake.queueMessages(s, [m], rtnetlink);
+      }
+    };
+    await sock.request(routeGet('192.0.2.9'), { ack: false });
+    expect(maxes).toEqual([1]);
+    maxes.length = 0;
+    expect((await sock.request(routeGet('192.0.2.9'))).map((m) => m.type)).toEqual([RTM_NEWROUTE]);
+    expect(maxes).toEqual([2]);
+    maxes.length = 0;
+    // Three in flight, one of them with an ACK: four datagrams at most.
+    await Promise.all([
+      sock.request(routeGet('192.0.2.9'), { ack: false }), sock.request(routeGet('192.0.2.9')),
+      sock.request(routeGet('192.0.2.9'), { ack: false }),
+    ]);
+    expect(maxes[0]).toBe(4);
+    sock.close();
+  });
+
   it('throws SyscallError when sendmsg fails, EncodeError for a message that cannot be encoded', async () => {
     const { fake, sock } = setup();
     fake.onSend = () => -90;

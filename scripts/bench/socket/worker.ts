@@ -528,10 +528,12 @@ async function dumpPasses(impl: Impl, api: string, family: Family, repeats: numb
   const ms: number[] = [];
   const cpuMs: number[] = [];
   let last: { sums: Sums; datagrams: number } | undefined;
+  // No full collection before a pass: it shrinks V8's young generation, and the passes
+  // right after one paid for growing it again (15-50% of a 100,000-route dump), which an
+  // application dumping now and then does not (the same artefact as the get runs had, see
+  // 2dc0f71). What an earlier pass left is collected by the young generation's scavenges,
+  // which copy what is live and so cost nothing for garbage.
   for (let k = 0; k < repeats + first; k++) {
-    // Each pass from a collected heap: what earlier scenarios left in this worker is not
-    // collected on the clock of whichever implementation happens to run next.
-    gc();
     const c0 = cpuNow();
     const t0 = performance.now();
     last = await impl.dumpOnce(api, family);
