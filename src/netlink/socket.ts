@@ -399,9 +399,39 @@ class RequestOp extends Op {
   encoded: Uint8Array | undefined;
   /** Date.now() after which it times out (the shared request timer; 0: none). */
   deadline = 0;
+  /** Its neighbours in the TimedQueue of its timeout value, while it has a deadline. */
+  prevTimed: RequestOp | undefined = undefined;
+  nextTimed: RequestOp | undefined = undefined;
   constructor(msg: NlMsg, info: RequestInfo, timeout: number, signal: AbortSignal | undefined,
     readonly ack: boolean, readonly resolve: (r: NlMsg[]) => void, readonly reject: (e: Error) => void) {
     super(msg, info, timeout, signal);
+  }
+}
+
+/**
+ * The requests with one timeout value, in the order they were sent (so by deadline): a
+ * list through the requests themselves. A Set did the same, but a request added and
+ * removed at a time made it rehash, allocating, every few requests.
+ */
+class TimedQueue {
+  head: RequestOp | undefined = undefined;
+  tail: RequestOp | undefined = undefined;
+
+  push(op: RequestOp): void {
+    op.prevTimed = this.tail;
+    op.nextTimed = undefined;
+    if (this.tail) this.tail.nextTimed = op;
+    else this.head = op;
+    this.tail = op;
+  }
+
+  remove(op: RequestOp): void {
+    const { prevTimed: p, nextTimed: n } = op;
+    if (p) p.nextTimed = n;
+    else this.head = n;
+    if (n) n.prevTimed = p;
+    else this.tail = p;
+    op.prevTimed = op.nextTimed = undefined;
   }
 }
 
@@ -838,7 +868,7 @@ export class NetlinkSocket {
   readonly #encodedMsg: NlMsg = { type: 0, flags: 0, seq: 0, pid: 0 };
   readonly #sview = new DataView(this.#sbuf.buffer);
   /** Requests with a timeout, in the order they were sent, per timeout value (see #armRequestTimer). */
-  readonly #timed = new Map<number, Set<RequestOp>>();
+  readonly #timed = new Map<number, TimedQueue>();
   readonly #timers = new Map<number, ReturnType<typeof setTimeout>>();
   /** A drain is queued as a microtask after sends; how many ran since the event loop last turned. */
   #drainQueued = false;
@@ -1439,10 +1469,10 @@ export class NetlinkSocket {
     op.deadline = now + t;
     let q = this.#timed.get(t);
     if (!q) {
-      q = new Set();
+      q = new TimedQueue();
       this.#timed.set(t, q);
     }
-    q.add(op);
+    q.push(op);
     if (!this.#timers.has(t)) this.#timers.set(t, setTimeout(() => this.#onRequestTimer(t), t).unref());
   }
 
@@ -1451,12 +1481,13 @@ export class NetlinkSocket {
     const q = this.#timed.get(t);
     if (!q) return;
     const now = Date.now();
-    for (const op of q) {
+    for (let op = q.head; op; op = q.head) {
       if (op.deadline > now) {
         this.#timers.set(t, setTimeout(() => this.#onRequestTimer(t), Math.max(1, Math.ceil(op.deadline - now))).unref());
         return;
       }
-      q.delete(op);
+      q.remove(op);
+      op.deadline = 0;
       this.#onTimer(op);
     }
     this.#timed.delete(t);
@@ -1465,7 +1496,7 @@ export class NetlinkSocket {
   #disarmRequestTimer(op: RequestOp): void {
     if (op.deadline === 0) return;
     op.deadline = 0;
-    this.#timed.get(op.timeout)?.delete(op);
+    this.#timed.get(op.timeout)?.remove(op);
   }
 
   #clearRequestTimers(): void {

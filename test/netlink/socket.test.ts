@@ -704,6 +704,39 @@ describe('timeouts and aborts', () => {
     sock.close();
   });
 
+  it('times out each request at its own deadline, in the order sent; those answered never', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { fake, sock, ks, port } = setup();
+    const outcome: string[] = [];
+    const track = (name: string, p: Promise<unknown>): void => {
+      p.then(() => outcome.push(`${name} ok @${Date.now() % 100_000}`), () => outcome.push(`${name} timeout @${Date.now() % 100_000}`));
+    };
+    const t0 = Date.now();
+    const at = (ms: number): number => (t0 + ms) % 100_000;
+    track('a', sock.request(routeGet('192.0.2.1'), { timeout: 100 }));
+    track('b', sock.request(routeGet('192.0.2.2'), { timeout: 100 }));
+    vi.advanceTimersByTime(30);
+    track('c', sock.request(routeGet('192.0.2.3'), { timeout: 100 }));
+    track('d', sock.request(routeGet('192.0.2.4'), { timeout: 40 }));
+    vi.advanceTimersByTime(20);
+    track('e', sock.request(routeGet('192.0.2.5'), { timeout: 100 }));
+    await turn();
+    // b and e answered (reply and ACK) before any deadline.
+    const reqs = sent(ks);
+    for (const i of [1, 4]) fake.queueMessages(ks, [routeMsg(reqs[i]!, port, `192.0.2.${i + 1}`), errorFor(reqs[i]!, port)], rtnetlink);
+    await turn();
+    await turn();
+    expect(outcome.sort()).toEqual(['b ok @' + at(50), 'e ok @' + at(50)].sort());
+    for (let ms = 50; ms < 160; ms += 10) {
+      vi.advanceTimersByTime(10);
+      await turn();
+    }
+    expect(outcome.slice(0, 2).sort()).toEqual([`b ok @${at(50)}`, `e ok @${at(50)}`]);
+    expect(outcome.slice(2)).toEqual([`d timeout @${at(70)}`, `a timeout @${at(100)}`, `c timeout @${at(130)}`]);
+    expect(sock.inFlight).toBe(0);
+    sock.close();
+  });
+
   it('times a dump out only while the kernel, not the consumer, is late', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const { fake, sock, ks, port } = setup({ timeout: 100 });
