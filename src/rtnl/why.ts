@@ -469,7 +469,9 @@ function routesOf(ctx: Ctx, table: number): Promise<Route[]> {
     p = (async () => {
       const out: Route[] = [];
       try {
-        for await (const r of ctx.nl.route.list({ family: ctx.family, table })) out.push(r);
+        for await (const page of ctx.nl.route.list({ family: ctx.family, table }).pages()) {
+          for (const r of page) out.push(r);
+        }
       } catch (err) {
         // A table no route was ever added to does not exist (table default, usually): the
         // lookup finds nothing there, as fib4_rule_action's -EAGAIN.
