@@ -367,8 +367,8 @@ async function dumps(c: Ctx, family: Family, scale: string): Promise<DumpRow[]> 
 
   // Peak RSS of streaming to typed objects, each in a fresh process.
   const memRuns: { row: DumpRow; script: string; tsx: boolean; which: 'nlwire' | 'netlink'; api?: string }[] = [
-    { row: impls[0]!, script: c.workerScript, tsx: c.tsx, which: 'nlwire' },
-    { row: impls[1]!, script: c.workerScript, tsx: c.tsx, which: 'nlwire', api: 'client-pages' },
+    { row: impls.find((i) => i.key === 'nl-list')!, script: c.workerScript, tsx: c.tsx, which: 'nlwire' },
+    { row: impls.find((i) => i.key === 'nl-pages')!, script: c.workerScript, tsx: c.tsx, which: 'nlwire', api: 'client-pages' },
     ...c.variants.map((v) => ({ row: impls.find((i) => i.key === `${v.label}-list`)!, script: v.script, tsx: v.tsx, which: 'nlwire' as const })),
   ];
   if (c.netlink) {

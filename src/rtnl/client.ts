@@ -421,6 +421,11 @@ function routeOfReplies(devs: Devices, replies: Uint8Array[]): Route | Promise<R
   return undefined;
 }
 
+/** How a get is named in its errors: `route get 192.0.2.1`. */
+function getWhat(o: RouteGetOptions): string {
+  return `route get ${String(o.dst)}`;
+}
+
 /** The error of a get answered without a route. */
 function noRoute(what: string): NetlinkError {
   return new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what }, { msg: 'no route in the reply' });
@@ -441,7 +446,7 @@ export class RouteApi {
    */
   get(o: RouteGetOptions, co?: CallOptions): Promise<Route> {
     const devs = this.#devs;
-    const what = `route get ${String(o.dst)}`;
+    const what = getWhat(o);
     return sendFast(devs, o, (r, buf, view) => writeRouteGetRequest(o, r, 0, buf, view, 0), what, co, false,
       (replies) => routeOfReplies(devs, replies) ?? Promise.reject(noRoute(what)), () => this.#getGeneric(o, co));
   }
@@ -465,12 +470,12 @@ export class RouteApi {
       const r = res[k]!;
       const i = index[k]!;
       if (!r.ok) {
-        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: `route get ${String(queries[i]!.dst)}` }, r.error.extack) };
+        results[i] = { ok: false, error: new NetlinkError(r.error.errno, { ...r.error.request, what: getWhat(queries[i]!) }, r.error.extack) };
         continue;
       }
       try {
         const route = routeOfReplies(devs, r.replies);
-        results[i] = route === undefined ? { ok: false, error: noRoute(`route get ${String(queries[i]!.dst)}`) }
+        results[i] = route === undefined ? { ok: false, error: noRoute(getWhat(queries[i]!)) }
           : { ok: true, route: route instanceof Promise ? await route : route };
       } catch (err) {
         if (err instanceof NetlinkError) results[i] = { ok: false, error: err };
@@ -484,7 +489,7 @@ export class RouteApi {
     const devs = this.#devs;
     return send(devs, o, (r) => routeGetRequest(o, r), co, false).then((replies) => {
       const m = replies.find((x) => x.type === RTM_NEWROUTE);
-      if (!m) throw new NetlinkError(-(errnoNumber('ENODATA') ?? 61), { type: 'RTM_GETROUTE', seq: 0, what: `route get ${o.dst}` }, { msg: 'no route in the reply' });
+      if (!m) throw noRoute(getWhat(o));
       if (needsLookup(devs, m)) return devs.ensure(routeIfindexes(m)).then(() => routeView(m, devs.name)!);
       return routeView(m, devs.name)!;
     });

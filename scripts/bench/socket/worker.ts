@@ -33,7 +33,7 @@ import { NLM_F_CREATE, NLM_F_EXCL, AF_INET, AF_INET6 } from '../../../src/netlin
 import type { NlMsg } from '../../../src/netlink/message.js';
 import { NetlinkError } from '../../../src/netlink/errors.js';
 import { Rtnl } from '../../../src/rtnl/client.js';
-import type { RouteGetOptions } from '../../../src/rtnl/request.js';
+import type { Route, RouteGetOptions } from '../../../src/rtnl/request.js';
 import { rtnetlink } from '../../../src/rtnl/protocol.js';
 import {
   RTM_GETROUTE, RTM_NEWROUTE, RTM_F_LOOKUP_TABLE, type RouteAttrs,
@@ -319,16 +319,11 @@ class NlwireImpl {
     {
       const s = zeroSums();
       const r0 = nl.socket.stats.received;
+      const add = (r: Route): void => addRouteFields(s, { dst: r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif, priority: r.metric }, r.table);
       if (api === 'client') {
-        for await (const r of nl.route.list({ family, table: 'all' })) {
-          addRouteFields(s, { dst: r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif, priority: r.metric }, r.table);
-        }
+        for await (const r of nl.route.list({ family, table: 'all' })) add(r);
       } else if (api === 'client-pages') {
-        for await (const page of nl.route.list({ family, table: 'all' }).pages()) {
-          for (const r of page) {
-            addRouteFields(s, { dst: r.dst, gateway: r.gateway, prefsrc: r.prefsrc, oif: r.oif, priority: r.metric }, r.table);
-          }
-        }
+        for await (const page of nl.route.list({ family, table: 'all' }).pages()) for (const r of page) add(r);
       } else {
         const msg = {
           type: RTM_GETROUTE, flags: 0,
